@@ -1,0 +1,61 @@
+"""``reviewgpt status``: what each stage has produced, read from the manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reviewgpt.cli.common import DataDir
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+
+
+def status(
+    data_dir: DataDir = None,
+    errors: int = typer.Option(3, "--errors", min=0, help="How many first errors to show per version."),
+) -> None:
+    """Show each stage's versions, which one is LATEST, counts ok/skipped/failed and the first errors.
+
+    Example: reviewgpt status --data-dir data
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from reviewgpt.store import ERRORS, STAGES, iter_jsonl, latest_version, list_version_names, read_manifest, stage_dir
+
+    data_dir = data_dir or Path("data")
+    console = Console()
+    table = Table(title=f"reviewgpt data in {data_dir}")
+    for column in ("stage", "version", "status", "ok", "skipped", "failed", "finished"):
+        table.add_column(column)
+    first_errors: list[str] = []
+    any_version = False
+    for stage in STAGES:
+        latest = latest_version(data_dir, stage)
+        for version in list_version_names(data_dir, stage):
+            any_version = True
+            path = stage_dir(data_dir, stage) / version
+            manifest = read_manifest(path) or {}
+            counts = manifest.get("counts", {})
+            mark = " (LATEST)" if version == latest else ""
+            table.add_row(
+                stage, version + mark, manifest.get("status", "?"),
+                str(counts.get("ok", "")), str(counts.get("skipped", "")), str(counts.get("failed", "")),
+                manifest.get("finished_at") or "",
+            )
+            if errors and (path / ERRORS).exists():
+                for i, err in enumerate(iter_jsonl(path / ERRORS)):
+                    if i >= errors:
+                        break
+                    first_errors.append(f"{stage}/{version}: {err.get('id')}: {err.get('error')}: {err.get('detail') or ''}")
+    if not any_version:
+        console.print(f"No stage output under {data_dir} yet. Start with: reviewgpt demo  (or reviewgpt crawl --venue ...)")
+        return
+    console.print(table)
+    if first_errors:
+        console.print("First errors:")
+        for line in first_errors:
+            console.print(f"  {line}", markup=False)

@@ -1,0 +1,17 @@
+"""``aggregate-reviews`` records: one merged review per paper (data/aggregate/<version>/reviews.jsonl)."""
+
+from __future__ import annotations
+
+from reviewgpt.records.base import Record
+from reviewgpt.reviewtext import ReviewPoint
+
+
+class AggregatedReview(Record):
+    forum: str
+    schema: str  # "4-aspect" | "7-aspect"
+    aspects: dict[str, list[ReviewPoint]]
+    #: the aspects rendered with :func:`reviewgpt.reviewtext.render_review`
+    text: str
+    source_reviews: list[str]
+    aggregator: str
+    usage: dict[str, int] = {}

@@ -1,0 +1,32 @@
+"""The base of every record type: a ``schema_version`` that readers check."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Record(BaseModel):
+    """A line of a stage's JSONL output.
+
+    Each record type sets ``SCHEMA_VERSION``; a reader refuses a record written with a newer
+    version than it knows, instead of silently misreading it.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    schema_version: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_schema_version(cls, data):
+        if isinstance(data, dict):
+            version = data.get("schema_version", 1)
+            if not isinstance(version, int) or version > cls.SCHEMA_VERSION or version < 1:
+                raise ValueError(
+                    f"{cls.__name__} schema_version {version!r} is not supported "
+                    f"(this reviewgpt reads up to {cls.SCHEMA_VERSION}); upgrade reviewgpt"
+                )
+        return data

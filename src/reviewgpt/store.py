@@ -1,0 +1,483 @@
+"""The stage store: versioned output folders that every stage writes through.
+
+Layout (see docs/DATA.md)::
+
+    <data_dir>/<stage>/<version>/manifest.json   what ran, with what, and how it ended
+    <data_dir>/<stage>/<version>/errors.jsonl    one line per failed item {id, stage, error, detail}
+    <data_dir>/<stage>/<version>/run.log         the run's log
+    <data_dir>/<stage>/<version>/<records>.jsonl records, appended and flushed as they finish
+    <data_dir>/<stage>/LATEST                    the newest *finished* version
+
+A killed run loses nothing finished: each record is flushed when written, a rerun into the
+same version skips the ids already written, and ``LATEST`` moves only in :meth:`StageRun.finish`.
+A lock file keeps two processes from writing one version at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jsonlines
+from pydantic import BaseModel
+
+from reviewgpt import __version__
+from reviewgpt.errors import StoreError
+from reviewgpt.logging import add_file_handler, get_logger, remove_handler
+
+log = get_logger(__name__)
+
+#: Stage folder names in pipeline order, and the stage each one reads by default.
+STAGES: tuple[str, ...] = ("crawl", "parse", "aggregate", "dataset", "train", "infer", "evaluate")
+
+MANIFEST = "manifest.json"
+ERRORS = "errors.jsonl"
+LATEST = "LATEST"
+LOCK = ".lock"
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_version_name() -> str:
+    """A version name from the current time, sortable: ``20261122-031500``."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON through a temp file and a rename, so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """A finished version of a stage that another stage reads."""
+
+    stage: str
+    version: str
+    path: Path
+
+    def file(self, name: str) -> Path:
+        path = self.path / name
+        if not path.exists():
+            raise StoreError(f"{self.stage} version '{self.version}' has no {name} ({path})")
+        return path
+
+    def to_manifest(self) -> dict[str, Any]:
+        manifest = self.path / MANIFEST
+        return {
+            "stage": self.stage,
+            "version": self.version,
+            "path": str(self.path),
+            "manifest_sha256": sha256_file(manifest) if manifest.exists() else None,
+        }
+
+
+def stage_dir(data_dir: Path, stage: str) -> Path:
+    return Path(data_dir) / stage
+
+
+def latest_version(data_dir: Path, stage: str) -> str | None:
+    pointer = stage_dir(data_dir, stage) / LATEST
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return name or None
+
+
+def resolve_input(data_dir: Path, stage: str, version: str | None = None) -> InputRef:
+    """Find a version of ``stage`` to read: the one named, or the stage's LATEST.
+
+    Raises:
+        StoreError: the stage has no finished version, or the named one does not exist.
+    """
+    if version is None:
+        version = latest_version(data_dir, stage)
+        if version is None:
+            raise StoreError(
+                f"no finished '{stage}' version under {stage_dir(data_dir, stage)}: "
+                f"run the {stage} stage first or pass --input"
+            )
+    path = stage_dir(data_dir, stage) / version
+    if not path.is_dir():
+        known = ", ".join(list_version_names(data_dir, stage)) or "none"
+        raise StoreError(f"{stage} version '{version}' not found under {stage_dir(data_dir, stage)} (known: {known})")
+    return InputRef(stage=stage, version=version, path=path)
+
+
+def list_version_names(data_dir: Path, stage: str) -> list[str]:
+    root = stage_dir(data_dir, stage)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def read_manifest(version_dir: Path) -> dict[str, Any] | None:
+    path = Path(version_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"unreadable manifest {path}: {exc}") from exc
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of a JSONL file; a torn last line (a killed writer) is ignored."""
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if not line.endswith("\n"):
+                log.warning("%s:%d: ignoring an unfinished last line", path, lineno)
+                return
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+
+
+def read_records(path: Path, model: type[R]) -> Iterator[R]:
+    """Yield records of type ``model`` from a JSONL file, validating each one.
+
+    Raises:
+        StoreError: a line does not match the record type (its schema_version included).
+    """
+    from pydantic import ValidationError
+
+    for lineno, obj in enumerate(iter_jsonl(path), 1):
+        try:
+            yield model.model_validate(obj)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise StoreError(f"{path}: record {lineno}: {loc}: {first['msg']}") from exc
+
+
+def count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+@dataclass
+class StageReport:
+    """What a stage run returns to the CLI."""
+
+    stage: str
+    version: str
+    path: Path
+    counts: dict[str, int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"{self.stage} {self.version}: ok={c.get('ok', 0)} skipped={c.get('skipped', 0)} "
+            f"failed={c.get('failed', 0)} -> {self.path}"
+        )
+
+
+class StageRun:
+    """One run of a stage writing one version folder. Use as a context manager.
+
+    Example::
+
+        with StageRun(data_dir, "parse", version, params=cfg.model_dump(mode="json"),
+                      inputs=[crawl_ref]) as run:
+            done = run.done_ids("papers.jsonl")
+            for paper in papers:
+                if paper.forum in done:
+                    continue
+                try:
+                    run.append(parse_one(paper))
+                except ParseError as exc:
+                    run.fail(paper.forum, "corrupt-pdf", str(exc))
+        report = run.report()
+
+    Leaving the block normally finishes the run (manifest ``finished``, LATEST moved); an
+    exception or Ctrl-C leaves the manifest ``interrupted`` and LATEST where it was.
+
+    Args:
+        data_dir: the data root (``./data``).
+        stage: one of :data:`STAGES`.
+        version: the output version name; a new time-based name when None.
+        params: the resolved configuration, saved in the manifest.
+        inputs: the versions this run reads.
+        records: the main records file name; ``done_ids``/``append`` default to it.
+        id_key: the field that identifies an item in the records file.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        stage: str,
+        version: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        inputs: Iterable[InputRef] = (),
+        records: str = "papers.jsonl",
+        id_key: str = "forum",
+    ):
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
+        self.data_dir = Path(data_dir)
+        self.stage = stage
+        self.version = version or new_version_name()
+        self.path = stage_dir(self.data_dir, stage) / self.version
+        self.params = params or {}
+        self.inputs = list(inputs)
+        self.records = records
+        self.id_key = id_key
+        self.counts: Counter[str] = Counter(ok=0, skipped=0, failed=0)
+        self.skip_reasons: Counter[str] = Counter()
+        self.extra: dict[str, Any] = {}
+        self._writers: dict[str, jsonlines.Writer] = {}
+        self._errors: jsonlines.Writer | None = None
+        self._log_handler = None
+        self._created_at = utc_now()
+        self._finished = False
+        self._started = time.monotonic()
+
+    # -- lifecycle
+
+    def __enter__(self) -> StageRun:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        try:
+            old = read_manifest(self.path)
+            if old:
+                self._created_at = old.get("created_at", self._created_at)
+                log.info("resuming %s version %s", self.stage, self.version)
+            records = self.path / self.records
+            if records.exists():  # records of an earlier attempt count as done
+                self._repair_torn_tail(records)
+                self.counts["ok"] = count_lines(records)
+            errors = self.path / ERRORS
+            if errors.exists():  # failures of an earlier attempt are retried, so their lines go
+                os.replace(errors, self.path / "errors.previous.jsonl")
+            self._errors = jsonlines.open(errors, mode="w", flush=True)
+            self._log_handler = add_file_handler(self.path / "run.log")
+            self._write_manifest("running")
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None and not self._finished:
+                self.finish()
+            elif exc_type is not None:
+                status = "interrupted" if exc_type is KeyboardInterrupt else "failed"
+                self._write_manifest(status, error=f"{exc_type.__name__}: {exc}")
+                log.error(
+                    "%s %s %s; finished records are kept: rerun with --version %s to resume",
+                    self.stage, self.version, status, self.version,
+                )
+        finally:
+            self._close()
+            self._release_lock()
+
+    def finish(self) -> None:
+        """Mark the run finished and point the stage's LATEST at it."""
+        for writer in self._writers.values():
+            writer._fp.flush()  # noqa: SLF001 - jsonlines keeps the file object private
+            os.fsync(writer._fp.fileno())  # noqa: SLF001
+        self._write_manifest("finished")
+        write_text_atomic(stage_dir(self.data_dir, self.stage) / LATEST, self.version + "\n")
+        self._finished = True
+        log.info(self.report().summary())
+
+    # -- records
+
+    def file(self, name: str) -> Path:
+        """Path of a file in this version's folder (for outputs that are not JSONL records)."""
+        return self.path / name
+
+    def done_ids(self, name: str | None = None, key: str | None = None) -> set[str]:
+        """Ids already written to ``name`` by an earlier attempt at this version."""
+        path = self.path / (name or self.records)
+        key = key or self.id_key
+        if not path.exists():
+            return set()
+        self._repair_torn_tail(path)
+        done = {str(_get_key(obj, key)) for obj in iter_jsonl(path)}
+        return done
+
+    def append(self, record: BaseModel | dict[str, Any], name: str | None = None, *, count: bool = True) -> None:
+        """Append one record and flush it, so a kill after this call cannot lose it."""
+        name = name or self.records
+        writer = self._writers.get(name)
+        if writer is None:
+            path = self.path / name
+            if path.exists():
+                self._repair_torn_tail(path)
+            writer = self._writers[name] = jsonlines.open(path, mode="a", flush=True)
+        obj = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
+        writer.write(obj)
+        if count and name == self.records:
+            self.counts["ok"] += 1
+
+    def fail(self, item_id: str, error: str, detail: str | None = None) -> None:
+        """Record one failed item: one errors.jsonl line and one clear log line naming it."""
+        self.counts["failed"] += 1
+        assert self._errors is not None, "StageRun used outside its with-block"
+        self._errors.write({"id": item_id, "stage": self.stage, "error": error, "detail": detail})
+        log.warning("%s: %s%s", item_id, error, f": {detail}" if detail else "")
+
+    def skip(self, item_id: str, reason: str) -> None:
+        """Record one item left out on purpose, counted by reason in the manifest."""
+        self.counts["skipped"] += 1
+        self.skip_reasons[reason] += 1
+        log.debug("%s: skipped (%s)", item_id, reason)
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        path = self.path / name
+        write_json_atomic(path, obj)
+        return path
+
+    def report(self) -> StageReport:
+        return StageReport(self.stage, self.version, self.path, dict(self.counts), dict(self.extra))
+
+    # -- internals
+
+    def _write_manifest(self, status: str, error: str | None = None) -> None:
+        manifest = {
+            "stage": self.stage,
+            "version": self.version,
+            "status": status,
+            "created_at": self._created_at,
+            "updated_at": utc_now(),
+            "finished_at": utc_now() if status == "finished" else None,
+            "seconds": round(time.monotonic() - self._started, 3),
+            "package_version": __version__,
+            "params": self.params,
+            "params_sha256": sha256_json(self.params),
+            "inputs": [ref.to_manifest() for ref in self.inputs],
+            "counts": dict(self.counts),
+            "skipped_reasons": dict(self.skip_reasons),
+            "extra": self.extra,
+            "error": error,
+        }
+        write_json_atomic(self.path / MANIFEST, manifest)
+
+    def _acquire_lock(self) -> None:
+        lock = self.path / LOCK
+        payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now()})
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _read_lock(lock)
+                if holder and holder.get("host") == socket.gethostname() and not _pid_alive(holder.get("pid")):
+                    log.warning("removing stale lock of dead pid %s on %s", holder.get("pid"), lock)
+                    lock.unlink(missing_ok=True)
+                    continue
+                who = f"pid {holder.get('pid')} on {holder.get('host')}" if holder else "another process"
+                raise StoreError(
+                    f"{self.stage} version '{self.version}' is being written by {who} "
+                    f"(lock {lock}); wait for it, or delete the lock if that process is gone"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(payload)
+            return
+
+    def _release_lock(self) -> None:
+        lock = self.path / LOCK
+        holder = _read_lock(lock)
+        if holder and holder.get("pid") == os.getpid():
+            lock.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        if self._errors is not None:
+            self._errors.close()
+            self._errors = None
+        if self._log_handler is not None:
+            remove_handler(self._log_handler)
+            self._log_handler = None
+
+    @staticmethod
+    def _repair_torn_tail(path: Path) -> None:
+        """Cut a half-written last line left by a killed writer, so appends start clean."""
+        with open(path, "rb+") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if size == 0:
+                return
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            fh.seek(0)
+            data = fh.read()
+            keep = data.rfind(b"\n") + 1
+            fh.truncate(keep)
+            log.warning("%s: dropped a torn last line left by a killed run", path)
+
+
+def _get_key(obj: dict[str, Any], key: str) -> Any:
+    """Read ``key`` from a record; a tuple-like key ``"forum,sample"`` joins several fields."""
+    if "," in key:
+        return ":".join(str(obj.get(k)) for k in key.split(","))
+    return obj.get(key)
+
+
+def _read_lock(lock: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(lock.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,35 @@
+"""Shared fixtures. Real test material lives in ../shared/fixtures (outside the repository).
+
+Tests that need it use the ``fixtures_dir`` fixture, which skips cleanly when it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = Path(os.environ.get("REVIEWGPT_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures"))
+
+# Nothing here may reach a hub or a remote API.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """``../shared/fixtures``; the test is skipped when the folder is not there."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES}")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data root for one test."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
