@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+# DESIGN.md names a field "schema"; it shadows pydantic's deprecated BaseModel.schema() classmethod.
+warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
 
 
 class Record(BaseModel):

@@ -1,0 +1,70 @@
+# reviewgpt — one target per stage; `make all` chains them.
+#
+#   make demo                     the whole pipeline on the embedded sample venue (no GPU, network or key)
+#   make test                     the test suite
+#   make all VENUE=ICLR.cc/2024/Conference CONFIG=configs/llama3-8b-pi.yaml
+#
+# Variables: VENUE (one or more, space separated), CONFIG (train YAML), TOKENIZER (hub id or path;
+# default: the CONFIG's base model), VERSION (output version name for every stage), DATA (data dir),
+# AGGREGATOR (structured|openai), JUDGE (embedding|openai), SAMPLES, PY (python of the venv).
+
+PY        ?= .venv/bin/python
+RG        ?= $(PY) -m reviewgpt.cli
+DATA      ?= data
+VENUE     ?= ICLR.cc/2023/Conference
+CONFIG    ?= configs/llama3-8b-pi.yaml
+TOKENIZER ?=
+AGGREGATOR?= structured
+JUDGE     ?=
+SAMPLES   ?= 5
+VERSION   ?= $(shell date -u +%Y%m%d-%H%M%S)
+COMMON     = --data-dir $(DATA) --version $(VERSION)
+
+.PHONY: install demo test lint crawl parse aggregate dataset train infer evaluate all status clean-venv
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[train,grobid,dev]'
+	touch $@
+
+demo: install
+	$(RG) demo
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check src tests bench
+
+crawl: install
+	$(RG) crawl $(foreach v,$(VENUE),--venue $(v)) $(COMMON)
+
+parse: install
+	$(RG) parse $(COMMON)
+
+aggregate: install
+	$(RG) aggregate-reviews --aggregator $(AGGREGATOR) $(COMMON)
+
+dataset: install
+	$(RG) build-dataset $(if $(TOKENIZER),--tokenizer $(TOKENIZER),--from-train-config $(CONFIG)) $(COMMON)
+
+train: install
+	$(RG) train --config $(CONFIG) --set data_dir=$(DATA) --set version=$(VERSION)
+
+infer: install
+	$(RG) infer --run $(VERSION) --samples $(SAMPLES) $(COMMON)
+
+evaluate: install
+	$(RG) evaluate $(if $(JUDGE),--judge $(JUDGE),) --predictions $(VERSION) --references $(VERSION) $(COMMON)
+
+all: crawl parse aggregate dataset train infer evaluate
+
+status: install
+	$(RG) status --data-dir $(DATA)
+
+clean-venv:
+	rm -rf .venv

@@ -1,0 +1,3 @@
+from reviewgpt.cli import main
+
+main()
