@@ -63,7 +63,13 @@ for _name in COMMAND_MODULES:
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2; bugs keep their traceback."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode Typer *returns* the exit code of a typer.Exit, and turns Ctrl-C
+        # into Exit(130), so a non-zero int here is an exit status, not a command's result.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            if code == 130:
+                typer.echo("interrupted: finished records are kept; rerun with the same --version to resume", err=True)
+            sys.exit(code)
     except ReviewGPTError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -42,6 +42,8 @@ class CrawledPaper(Record):
     accepted: bool | None = None
     withdrawn: bool = False
     pdf_url: str | None = None
+    #: the note's own content.pdf ("/pdf/<sha1>.pdf"); it changes when a new PDF is uploaded
+    pdf_ref: str | None = None
     pdf_path: str | None = None
     pdf_sha256: str | None = None
     replies: list[Reply] = []

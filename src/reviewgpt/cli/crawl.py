@@ -1,0 +1,61 @@
+"""``reviewgpt crawl``: OpenReview papers, reviews and PDFs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Input,
+    Limit,
+    Sets,
+    Verbose,
+    Version,
+    build_config,
+    execute,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl")(crawl)
+
+
+def crawl(
+    venue: Annotated[list[str] | None, typer.Option("--venue", help="Venue id, e.g. ICLR.cc/2023/Conference (repeatable).")] = None,
+    since_last: Annotated[bool | None, typer.Option("--since-last", help="Only notes created or modified since the previous crawl, merged into its records.")] = None,
+    pdfs: Annotated[bool | None, typer.Option("--pdfs/--no-pdfs", help="Download PDFs into <data-dir>/pdfs [default: on].")] = None,
+    api: Annotated[str | None, typer.Option("--api", help="auto | 1 | 2 [default: auto, per venue].")] = None,
+    baseurl: Annotated[str | None, typer.Option("--baseurl", help="API v1 URL [default: https://api.openreview.net].")] = None,
+    baseurl_v2: Annotated[str | None, typer.Option("--baseurl-v2", help="API v2 URL [default: https://api2.openreview.net].")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="Most requests per second [default: 4; 0: no limit].")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="PDF downloads at once [default: 4].")] = None,
+    list_venues: Annotated[bool, typer.Option("--list-venues", help="Print the venue ids the server lists (those containing FILTER) and exit.")] = False,
+    venue_filter: Annotated[str | None, typer.Argument(metavar="[FILTER]", help="With --list-venues: only ids containing this text.")] = None,
+    data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
+    limit: Limit = None, verbose: Verbose = None, sets: Sets = None,
+) -> None:
+    """Crawl OpenReview venues: submissions with their replies -> data/crawl/<version>/papers.jsonl, PDFs -> data/pdfs/.
+
+    Examples: reviewgpt crawl --venue ICLR.cc/2023/Conference --venue ICLR.cc/2024/Conference;
+    reviewgpt crawl --since-last (nightly); reviewgpt crawl --list-venues ICLR.
+    Guest access unless OPENREVIEW_USERNAME / OPENREVIEW_PASSWORD are set.
+    """
+    from reviewgpt.crawl import list_venues as list_server_venues
+    from reviewgpt.crawl import run
+    from reviewgpt.crawl.config import CrawlConfig
+    from reviewgpt.errors import ConfigError
+
+    if venue_filter is not None and not list_venues:
+        raise ConfigError(f"unexpected argument {venue_filter!r}: FILTER goes with --list-venues; venues go with --venue")
+    flags = dict(data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
+                 since_last=since_last, pdfs=pdfs, api=api, baseurl=baseurl, baseurl_v2=baseurl_v2, rate=rate,
+                 concurrency=concurrency)
+    if list_venues:
+        cfg = build_config(CrawlConfig, config, sets, **flags)
+        for venue_id in list_server_venues(cfg, venue_filter):
+            typer.echo(venue_id)
+        return
+    execute(run, build_config(CrawlConfig, config, sets, **flags))
