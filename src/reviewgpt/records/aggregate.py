@@ -13,5 +13,7 @@ class AggregatedReview(Record):
     #: the aspects rendered with :func:`reviewgpt.reviewtext.render_review`
     text: str
     source_reviews: list[str]
+    #: the rating each source review gave, as the venue wrote it (``"6: marginally above..."``)
+    source_ratings: dict[str, str] = {}
     aggregator: str
     usage: dict[str, int] = {}
