@@ -1,0 +1,156 @@
+"""The ``parse`` stage: paper PDFs -> ``[TITLE]/[ABSTRACT]/[CAPTIONS]/[CONTENT]`` records.
+
+Reads the crawl records (``pdf_path`` and the OpenReview title/abstract used as fallback) and
+writes ``data/parse/<version>/papers.jsonl``. Backends: ``pymupdf`` (default, CPU, no server),
+``grobid`` (a GROBID server) and ``nougat`` (OCR model on a GPU). PDFs are parsed in a pool of
+worker processes, each PDF under a time limit; a bad PDF is one line in ``errors.jsonl``.
+
+Public API: :func:`run` (the stage) and :func:`parse_pdf` (one file, no store).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewgpt.logging import get_logger
+from reviewgpt.parse._document import PDFError, build_record, render_text
+
+if TYPE_CHECKING:
+    from reviewgpt.parse.config import ParseConfig
+    from reviewgpt.records import CrawledPaper, ParsedPaper
+    from reviewgpt.store import StageReport
+
+__all__ = ["PDFError", "parse_pdf", "render_text", "run"]
+
+log = get_logger(__name__)
+
+
+def parse_pdf(
+    path: str | Path,
+    parser: str = "pymupdf",
+    title_fallback: str | None = None,
+    abstract_fallback: str | None = None,
+    *,
+    grobid_url: str = "http://localhost:8070",
+    nougat_model: str = "0.1.0-small",
+) -> ParsedPaper:
+    """Parse one PDF in this process (no time limit, no store); ``forum`` is the file's stem.
+
+    Args:
+        path: the PDF.
+        parser: ``pymupdf``, ``grobid`` or ``nougat``.
+        title_fallback: used when the PDF has no title, or a junk one.
+        abstract_fallback: used when the PDF has no abstract.
+        grobid_url: GROBID server (grobid parser).
+        nougat_model: Nougat model tag (nougat parser).
+
+    Raises:
+        PDFError: the file is missing, not a PDF, encrypted, damaged or without text.
+    """
+    from reviewgpt.parse._backends import ParseTask, parse_parts
+
+    path = Path(path)
+    task = ParseTask(
+        forum=path.stem, path=str(path), parser=parser, grobid_url=grobid_url, nougat_model=nougat_model
+    )
+    parts = parse_parts(task)
+    return build_record(
+        parts, forum=path.stem, parser=parser, title_fallback=title_fallback, abstract_fallback=abstract_fallback
+    )
+
+
+def resolve_pdf_path(pdf_path: str, data_dir: Path) -> Path | None:
+    """Find a crawl record's PDF: absolute, relative to the working directory, or to data_dir's parent."""
+    path = Path(pdf_path)
+    candidates = [path] if path.is_absolute() else [Path.cwd() / path, Path(data_dir).resolve().parent / path]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def _check_backend(cfg: ParseConfig) -> None:
+    """Fail before any work when the chosen backend cannot run at all."""
+    if cfg.parser == "grobid":
+        from reviewgpt.parse._grobid import check_server
+
+        check_server(cfg.grobid_url)
+    elif cfg.parser == "nougat":
+        from reviewgpt.parse._nougat import check_installed
+
+        check_installed()
+
+
+def _task_for(paper: CrawledPaper, path: Path, cfg: ParseConfig):
+    from reviewgpt.parse._backends import ParseTask
+
+    return ParseTask(
+        forum=paper.forum,
+        path=str(path),
+        parser=cfg.parser,
+        grobid_url=cfg.grobid_url,
+        nougat_model=cfg.nougat_model,
+        title_fallback=paper.title or None,
+        abstract_fallback=paper.abstract or None,
+    )
+
+
+def run(cfg: ParseConfig) -> StageReport:
+    """Parse the PDFs of a crawl version into ``data/parse/<version>/papers.jsonl``.
+
+    Papers already in the output version are skipped (resume); papers without a PDF are
+    counted as skipped; each PDF that fails is one ``errors.jsonl`` line and the run goes on.
+
+    Raises:
+        StoreError: no crawl version to read.
+        ReviewGPTError: the backend cannot run (no GROBID server, nougat not installed).
+    """
+    from reviewgpt.config import dump_config
+    from reviewgpt.parse._backends import run_task
+    from reviewgpt.parse._pool import TaskFailure, run_with_deadlines
+    from reviewgpt.progress import track
+    from reviewgpt.records import CrawledPaper, ParsedPaper
+    from reviewgpt.store import StageRun, read_records, resolve_input
+
+    crawl = resolve_input(cfg.data_dir, "crawl", cfg.input)
+    papers = list(read_records(crawl.file("papers.jsonl"), CrawledPaper))
+    _check_backend(cfg)
+    with StageRun(cfg.data_dir, "parse", cfg.version, params=dump_config(cfg), inputs=[crawl]) as stage:
+        done = stage.done_ids()
+        tasks = []
+        for paper in papers:
+            if paper.forum in done:
+                continue
+            if cfg.limit is not None and len(tasks) >= cfg.limit:
+                break
+            if not paper.pdf_path:
+                stage.skip(paper.forum, "no-pdf")
+                continue
+            path = resolve_pdf_path(paper.pdf_path, cfg.data_dir)
+            if path is None:
+                stage.fail(paper.forum, "missing-pdf", f"{paper.pdf_path} not found in . or {Path(cfg.data_dir).resolve().parent}")
+                continue
+            tasks.append(_task_for(paper, path, cfg))
+        workers = min(cfg.resolved_workers(), max(1, len(tasks)))
+        log.info("parsing %d PDFs with %s on %d workers (%d already done)", len(tasks), cfg.parser, workers, len(done))
+        started, pages = time.monotonic(), 0
+        results = run_with_deadlines(run_task, tasks, workers=workers, time_limit=cfg.timeout) if tasks else iter(())
+        for task, result in track(results, total=len(tasks), description=f"parse ({cfg.parser})"):
+            if isinstance(result, TaskFailure):
+                stage.fail(task.forum, result.reason, f"{task.path}: {result.detail}")
+                continue
+            status, payload, detail = result
+            if status == "ok":
+                record = ParsedPaper.model_validate(payload)
+                pages += record.n_pages
+                stage.append(record)
+            else:
+                stage.fail(task.forum, payload, detail)
+        seconds = time.monotonic() - started
+        stage.extra.update(
+            parser=cfg.parser,
+            workers=workers,
+            pages=pages,
+            parse_seconds=round(seconds, 2),
+            papers_per_second=round(len(tasks) / seconds, 2) if tasks and seconds > 0 else None,
+        )
+    return stage.report()

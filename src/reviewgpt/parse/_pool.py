@@ -1,0 +1,147 @@
+"""A process pool that enforces a time limit per task by killing the worker that overruns.
+
+``concurrent.futures`` cannot stop a running task, and MuPDF can spin inside C code on a
+hostile PDF where no Python signal reaches it. Here each worker takes one task at a time
+over its own pipe; the parent knows when each task started, kills a worker whose task runs
+past the limit (or notices one that died, e.g. a segfault), reports that task as failed and
+starts a fresh worker. Workers are spawned, not forked, so no lock held by a parent thread
+(the progress bar's) is copied into them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+#: Seconds a worker gets to exit after its input closes before it is killed.
+_SHUTDOWN_GRACE = 5.0
+
+
+@dataclass
+class TaskFailure:
+    """A task that produced no result: ``reason`` is ``timeout`` or ``worker-crashed``."""
+
+    reason: str
+    detail: str
+
+
+def _worker_main(func: Callable[[Any], Any], conn: Connection) -> None:
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        conn.send(func(task))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    task: Any = None
+    started: float = 0.0
+
+
+def run_with_deadlines(
+    func: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    *,
+    workers: int,
+    time_limit: float,
+) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(task, func(task))`` as tasks finish, or ``(task, TaskFailure)`` for one that overran or crashed.
+
+    ``func`` must be a picklable module-level function and should catch its own exceptions:
+    an exception it raises kills its worker and is reported as ``worker-crashed``.
+
+    Args:
+        func: the work for one task, run in a worker process.
+        tasks: the inputs; consumed lazily, at most ``workers`` in flight.
+        workers: number of worker processes.
+        time_limit: seconds a task may run before its worker is killed.
+    """
+    ctx = mp.get_context("spawn")
+    pending = iter(tasks)
+    pool: list[_Worker] = []
+
+    def start_worker() -> _Worker:
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=_worker_main, args=(func, child), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def feed(worker: _Worker) -> bool:
+        task = next(pending, _DONE)
+        if task is _DONE:
+            worker.task = None
+            return False
+        worker.task, worker.started = task, time.monotonic()
+        worker.conn.send(task)
+        return True
+
+    try:
+        for _ in range(max(1, workers)):
+            worker = start_worker()
+            pool.append(worker)
+            if not feed(worker):
+                break
+        while any(w.task is not None for w in pool):
+            busy = [w for w in pool if w.task is not None]
+            now = time.monotonic()
+            wait_for = max(0.0, min(w.started + time_limit - now for w in busy))
+            ready = wait([w.conn for w in busy], timeout=wait_for)
+            for worker in busy:
+                replace = False
+                if worker.conn in ready:
+                    try:
+                        result = worker.conn.recv()
+                    except (EOFError, OSError):
+                        code = worker.process.exitcode
+                        result = TaskFailure("worker-crashed", f"the worker process died (exit code {code})")
+                        replace = True
+                    task = worker.task
+                    worker.task = None
+                    yield task, result
+                elif time.monotonic() - worker.started >= time_limit:
+                    task = worker.task
+                    worker.task = None
+                    yield task, TaskFailure("timeout", f"no result after {time_limit:g} s; the worker was killed")
+                    replace = True
+                else:
+                    continue
+                if replace:
+                    _stop(worker, kill=True)
+                    pool[pool.index(worker)] = worker = start_worker()
+                feed(worker)
+    finally:
+        for worker in pool:
+            _stop(worker, kill=worker.task is not None)
+
+
+class _Done:
+    pass
+
+
+_DONE = _Done()
+
+
+def _stop(worker: _Worker, *, kill: bool) -> None:
+    if kill:
+        worker.process.kill()
+    else:
+        try:
+            worker.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+    worker.process.join(_SHUTDOWN_GRACE)
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join()
+    worker.conn.close()
