@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregate_material import peerread_paper, v1_papers, v2_paper
+from .aggregate_material import peerread_paper, v1_papers, v2_paper
 
 from reviewgpt.aggregate._selection import select_reviews
 from reviewgpt.aggregate.config import AggregateConfig

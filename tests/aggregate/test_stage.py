@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from aggregate_material import write_crawl
+from .aggregate_material import write_crawl
 from typer.testing import CliRunner
 
 from reviewgpt.aggregate import run

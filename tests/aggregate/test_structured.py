@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
+from .aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
 
 from reviewgpt.aggregate._selection import SourceReview, select_reviews
 from reviewgpt.aggregate._structured import aggregate_structured, make_title, split_sections

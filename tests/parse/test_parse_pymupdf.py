@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from parse_pdfs import ABSTRACT, SECTIONS, TITLE
+from .parse_pdfs import ABSTRACT, SECTIONS, TITLE
 
 from reviewgpt.parse import PDFError, parse_pdf
 

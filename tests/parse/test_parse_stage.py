@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from parse_pdfs import TITLE, write_demo_paper
+from .parse_pdfs import TITLE, write_demo_paper
 from typer.testing import CliRunner
 
 from reviewgpt.errors import ConfigError, ReviewGPTError

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from reviewgpt.records.base import Record
+from reviewgpt.reviewtext import ReviewPoint
 
 
 class PointMatch(BaseModel):
@@ -27,3 +28,15 @@ class MatchResult(Record):
     hits: int
     hit_rate: float
     judge: str = ""
+    #: the aspect of each point, parallel to points_a / points_b
+    aspects_a: list[str] = []
+    aspects_b: list[str] = []
+
+
+class HumanPoints(Record):
+    """The key points an LLM extracted from one free-text human review (evaluate's human_points.jsonl)."""
+
+    forum: str
+    review_id: str
+    points: list[ReviewPoint]
+    extractor: str = ""

@@ -1,0 +1,79 @@
+"""``reviewgpt evaluate``: hit rates of generated reviews against the human ones, and a report.
+
+A command group: ``reviewgpt evaluate --predictions ... --references ...`` runs the evaluation;
+the judge tools (``calibrate``, ``agreement``) register their subcommands when installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import typer
+
+from reviewgpt.cli.common import ConfigFile, DataDir, Limit, Sets, Verbose, Version, build_config, execute
+
+evaluate_app = typer.Typer(
+    help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(evaluate_app, name="evaluate")
+
+
+@evaluate_app.callback(invoke_without_command=True)
+def evaluate(
+    ctx: typer.Context,
+    predictions: str | None = typer.Option(
+        None, "--predictions", help="Infer version(s) to evaluate, comma-separated [default: infer's LATEST]."
+    ),
+    references: str | None = typer.Option(
+        None, "--references", help="Dataset version whose test split holds the human references [default: LATEST]."
+    ),
+    judge: str | None = typer.Option(
+        None, "--judge", help="openai | embedding [default: openai when the API key is set, else embedding]."
+    ),
+    judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge [default: gpt-4o-mini]."),
+    threshold: float | None = typer.Option(None, "--threshold", help="Similarity (5-10) from which a pair is a hit [default: 7]."),
+    aspects: str | None = typer.Option(
+        None, "--aspects", help="all, or aspects to compare, comma-separated; 'rejection' = criticisms only [default: all]."
+    ),
+    humans: str | None = typer.Option(
+        None, "--humans", help="Crawl version ('latest' for LATEST) with the raw human reviews: adds the human-human ceiling."
+    ),
+    embedding_calibration: Path | None = typer.Option(
+        None, "--embedding-calibration", help="Calibration file of the embedding judge (from `evaluate calibrate`)."
+    ),
+    data_dir: DataDir = None,
+    version: Version = None,
+    config: ConfigFile = None,
+    limit: Limit = None,
+    verbose: Verbose = None,
+    sets: Sets = None,
+) -> None:
+    """Judge each generated review against the paper's human review; write matches, summary and report.
+
+    Example: reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from reviewgpt.evaluate import run
+    from reviewgpt.evaluate.config import EvaluateConfig
+
+    cfg = build_config(
+        EvaluateConfig, config, sets, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
+        predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
+        humans=humans, embedding_calibration=embedding_calibration,
+        llm={"model": judge_model} if judge_model else None,
+    )
+    report = execute(run, cfg)
+    typer.echo(f"report: {report.path / 'report.md'}")
+
+
+# The judge tools (calibrate, agreement) live in their own module, registered when present.
+if importlib.util.find_spec("reviewgpt.cli.evaluate_judge") is not None:
+    importlib.import_module("reviewgpt.cli.evaluate_judge").register(evaluate_app)

@@ -1,0 +1,100 @@
+"""``reviewgpt evaluate calibrate`` and ``reviewgpt evaluate agreement``: measure and fit the offline judge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reviewgpt.cli.common import DataDir
+
+Gold = typer.Option(
+    ..., "--gold", "--matches",
+    help="LLM-judged pairs: a MARG alignment .jsonl, a matches.jsonl, or an evaluate version (name or folder).",
+)
+HitThreshold = typer.Option(7.0, "--hit-threshold", help="Similarity (5-10) from which a judged pair is a hit.")
+
+
+def register(evaluate_app: typer.Typer) -> None:
+    evaluate_app.command("calibrate")(calibrate)
+    evaluate_app.command("agreement")(agreement)
+
+
+def calibrate(
+    gold: str = Gold,
+    out: Path = typer.Option(Path("calibration.json"), "--out", "-o", help="Where to save the fitted calibration."),
+    features: str | None = typer.Option(
+        None, "--features", help="Comma-separated features, or 'plain' for the cosine-only judge [default: all]."
+    ),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds; each holds out whole papers."),
+    l2: float = typer.Option(1.0, "--l2", min=0.0, help="L2 penalty of the logistic model."),
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="Fix the match probability threshold [default: best kappa]."
+    ),
+    hit_threshold: float = HitThreshold,
+    data_dir: DataDir = None,
+) -> None:
+    """Fit the embedding judge on LLM-judged pairs; print its paper-held-out agreement; save it.
+
+    Example: reviewgpt evaluate calibrate --gold data/evaluate/gpt4o --out judge.json
+    then: reviewgpt evaluate --judge embedding --embedding-calibration judge.json
+    """
+    from reviewgpt.evaluate.agreement import load_units
+    from reviewgpt.evaluate.calibration import calibrate_units, parse_features
+    from reviewgpt.logging import setup_logging
+
+    setup_logging()
+    units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
+    cal, cv = calibrate_units(units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold)
+    cal.save(out)
+    typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}")
+    typer.echo(f"saved {out} (threshold {cal.threshold:.3f}); use it with --embedding-calibration {out}")
+
+
+def agreement(
+    gold: str = Gold,
+    pred: str | None = typer.Option(
+        None, "--pred", help="The judge to measure: an evaluate version (name or folder) or a matches.jsonl."
+    ),
+    judge: str | None = typer.Option(
+        None, "--judge", help="Instead of --pred: run this judge ('embedding') on the gold comparisons."
+    ),
+    calibration: Path | None = typer.Option(None, "--calibration", help="Calibration of --judge embedding [default: shipped]."),
+    hit_threshold: float = HitThreshold,
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    data_dir: DataDir = None,
+) -> None:
+    """Print how often a judge agrees with the gold judge: winner agreement, kappa, F1, generator Spearman.
+
+    Example: reviewgpt evaluate agreement --gold data/evaluate/gpt4o --pred data/evaluate/embedding-v1
+    """
+    import json
+
+    from reviewgpt.errors import ConfigError
+    from reviewgpt.evaluate.agreement import agreement as measure
+    from reviewgpt.evaluate.agreement import load_units
+    from reviewgpt.evaluate.calibration import judge_units
+    from reviewgpt.logging import setup_logging
+
+    setup_logging()
+    if (pred is None) == (judge is None):
+        raise ConfigError("give exactly one of --pred (judged matches) or --judge embedding")
+    if judge is not None and judge != "embedding":
+        raise ConfigError(f"--judge {judge!r}: only 'embedding' runs here; judge with `reviewgpt evaluate` and pass --pred")
+    gold_units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
+    if pred is not None:
+        pred_units = load_units(_judged_path(pred, data_dir), threshold=hit_threshold)
+    else:
+        pred_units = judge_units(gold_units, calibration)
+    result = measure(gold_units, pred_units)
+    typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.headline())
+
+
+def _judged_path(name: str, data_dir: Path | None) -> Path:
+    """A path as given when it exists, else the evaluate version of that name."""
+    from reviewgpt.store import resolve_input
+
+    path = Path(name)
+    if path.exists():
+        return path
+    return resolve_input(data_dir or Path("data"), "evaluate", name).path

@@ -1,0 +1,378 @@
+"""The evaluate stage: judge every generated review against its human reference, then summarise.
+
+One unit is one review A (a system's sample for a paper, or one human review) against one
+reference B (the paper's aggregated human review, or another human review). A unit becomes one
+or more :class:`Comparison` s (one per aspect when matching within aspects), the judge matches
+them, and the unit's :class:`MatchResult` is appended to ``matches.jsonl`` as soon as its last
+comparison is back, so a killed run loses nothing judged. The summary and the report are computed
+from the whole ``matches.jsonl`` at the end.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from reviewgpt.config import dump_config
+from reviewgpt.errors import ConfigError, ReviewGPTError, StoreError
+from reviewgpt.evaluate.config import EvaluateConfig
+from reviewgpt.evaluate.extract import HumanReview, PointExtractor, review_text
+from reviewgpt.evaluate.judges.base import Comparison, Judge
+from reviewgpt.evaluate.metrics import (
+    HUMAN_SYSTEM,
+    ReviewShape,
+    hits_and_rate,
+    pairwise,
+    paper_scores,
+    review_shape,
+    shape_summary,
+    system_summary,
+)
+from reviewgpt.evaluate.points import KeyPoint, free_text_points, select_aspects, text_points
+from reviewgpt.logging import get_logger
+from reviewgpt.progress import track
+from reviewgpt.records.crawl import CrawledPaper
+from reviewgpt.records.dataset import InstructionExample
+from reviewgpt.records.evaluate import HumanPoints, MatchResult, PointMatch
+from reviewgpt.records.infer import Prediction
+from reviewgpt.reviewtext import parse_review
+from reviewgpt.store import InputRef, StageReport, StageRun, read_manifest, read_records, resolve_input
+
+if TYPE_CHECKING:
+    from reviewgpt.llm import LLMClient
+
+log = get_logger(__name__)
+
+MATCHES = "matches.jsonl"
+HUMAN_POINTS = "human_points.jsonl"
+#: The reference of system outputs: the paper's aggregated human review from the dataset.
+AGGREGATE_REFERENCE = "human"
+#: Parameters that change what a match record means; a version cannot mix two settings.
+_JUDGING_PARAMS = ("judge", "threshold", "aspects_resolved", "within_aspect", "references_version", "split")
+
+
+@dataclass
+class _Unit:
+    """One review A against one reference B, waiting for its comparisons to be judged."""
+
+    forum: str
+    system: str
+    sample: int
+    reference: str
+    points_a: list[KeyPoint]
+    points_b: list[KeyPoint]
+    matches: list[PointMatch] = field(default_factory=list)
+    pending: int = 0
+
+    @property
+    def key(self) -> str:
+        # the same joining as StageRun.done_ids with id_key "system,forum,sample,reference"
+        return f"{self.system}:{self.forum}:{self.sample}:{self.reference}"
+
+    def comparisons(self, within_aspect: bool) -> list[tuple[Comparison, list[int], list[int]]]:
+        """The comparisons to judge, each with the 0-based positions of its points in A and B.
+
+        Aspects where A or B has no point need no judging: they can hold no hit.
+        """
+        groups = (
+            list(dict.fromkeys(p.aspect for p in self.points_a)) if within_aspect else [None]
+        )
+        out = []
+        for aspect in groups:
+            index_a = [i for i, p in enumerate(self.points_a) if aspect is None or p.aspect == aspect]
+            index_b = [i for i, p in enumerate(self.points_b) if aspect is None or p.aspect == aspect]
+            if not index_a or not index_b:
+                continue
+            comparison = Comparison(
+                key=f"{self.key}|{aspect or '*'}",
+                points_a=tuple(self.points_a[i].text for i in index_a),
+                points_b=tuple(self.points_b[i].text for i in index_b),
+            )
+            out.append((comparison, index_a, index_b))
+        return out
+
+    def result(self, threshold: float, judge: str) -> MatchResult:
+        matches = sorted(self.matches, key=lambda m: (m.a, m.b))
+        hits, rate = hits_and_rate(matches, len(self.points_a), threshold)
+        return MatchResult(
+            forum=self.forum,
+            system=self.system,
+            sample=self.sample,
+            reference=self.reference,
+            points_a=[p.text for p in self.points_a],
+            points_b=[p.text for p in self.points_b],
+            aspects_a=[p.aspect for p in self.points_a],
+            aspects_b=[p.aspect for p in self.points_b],
+            matches=matches,
+            hits=hits,
+            hit_rate=rate,
+            judge=judge,
+        )
+
+
+def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtractor | None = None) -> StageReport:
+    """Judge, summarise and report; see :func:`reviewgpt.evaluate.run`."""
+    references_ref = _resolve(cfg, "dataset", cfg.references, "--references")
+    references = {ex.id: ex for ex in read_records(references_ref.file(f"{cfg.split}.jsonl"), InstructionExample)}
+    infer_refs = [_resolve(cfg, "infer", version, "--predictions") for version in (cfg.predictions or [None])]
+    predictions = _read_predictions(infer_refs)
+    humans_ref = None
+    if cfg.humans:
+        humans_ref = _resolve(cfg, "crawl", None if cfg.humans.lower() == "latest" else cfg.humans, "--humans")
+        if extractor is None and not cfg.llm_available():
+            raise ConfigError(
+                "--humans: the key points of free-text human reviews are extracted by an LLM: set "
+                f"{cfg.llm.api_key_env} or llm.base_url, or leave out --humans"
+            )
+    aspects = select_aspects(cfg.aspects, {ex.schema for ex in references.values()})
+    forums = _papers(references, predictions, cfg.limit)
+
+    client = None
+    if judge is None or (humans_ref is not None and extractor is None):
+        cfg = cfg.model_copy(update={"judge": cfg.resolved_judge()})
+    if judge is None:
+        judge, client = _make_judge(cfg)
+    if humans_ref is not None and extractor is None:
+        from reviewgpt.evaluate.extract import LLMPointExtractor
+
+        client = client or _llm_client(cfg)
+        extractor = LLMPointExtractor(client, cfg.llm.model)
+
+    params = dump_config(cfg) | {
+        "judge": judge.name, "aspects_resolved": aspects, "references_version": references_ref.version
+    }
+    _refuse_mixed_settings(cfg, params, references_ref)
+    inputs = [references_ref, *infer_refs] + ([humans_ref] if humans_ref else [])
+    with StageRun(
+        cfg.data_dir, "evaluate", cfg.version, params=params, inputs=inputs,
+        records=MATCHES, id_key="system,forum,sample,reference",
+    ) as stage:
+        done = stage.done_ids()
+        units: list[_Unit] = []
+        shapes: dict[str, list[ReviewShape]] = defaultdict(list)
+        reference_shapes: list[ReviewShape] = []
+        for forum in forums:
+            ref = references[forum]
+            parsed_ref = parse_review(ref.output, ref.schema)
+            reference_shapes.append(review_shape(parsed_ref, ref.schema))
+            points_b = text_points(ref.output, ref.schema, aspects)
+            for pred in predictions.get(forum, []):
+                parsed = parse_review(pred.text, ref.schema)
+                shapes[pred.system].append(review_shape(parsed, ref.schema))
+                unit = _Unit(forum, pred.system, pred.sample, AGGREGATE_REFERENCE,
+                             text_points(pred.text, ref.schema, aspects), points_b)
+                if unit.key not in done:
+                    units.append(unit)
+        for forum, pred in _unreferenced(references, predictions):
+            stage.skip(f"{pred.system}:{forum}:{pred.sample}", "no reference review")
+        if humans_ref is not None:
+            assert extractor is not None
+            units += _human_units(stage, humans_ref, set(forums), extractor, done)
+        log.info("%d reviews to judge with %s (%d already judged)", len(units), judge.name, len(done))
+        _judge_units(stage, judge, units, cfg)
+
+        results = list(read_records(stage.file(MATCHES), MatchResult))
+        summary = summarize(results, shapes, reference_shapes, cfg, judge.name, aspects)
+        summary["inputs"] = {"references": f"dataset/{references_ref.version}/{cfg.split}.jsonl",
+                             "predictions": [f"infer/{ref.version}" for ref in infer_refs],
+                             "humans": f"crawl/{humans_ref.version}" if humans_ref else None}
+        stage.write_json("summary.json", summary)
+        from reviewgpt.evaluate.report import write_report
+
+        write_report(stage.path, summary, results, shapes, reference_shapes, plots=cfg.plots)
+        stage.extra["systems"] = {name: s["mean_hit_rate"] for name, s in summary["systems"].items()}
+        if client is not None:
+            stage.extra["llm"] = client.stats
+    return stage.report()
+
+
+def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str) -> InputRef:
+    """resolve_input, naming this stage's flag for the input in the error."""
+    try:
+        return resolve_input(cfg.data_dir, stage, version)
+    except StoreError as exc:
+        raise StoreError(str(exc).replace("--input", flag)) from None
+
+
+def _read_predictions(refs: list[InputRef]) -> dict[str, list[Prediction]]:
+    """Predictions per paper from one or more infer versions.
+
+    Raises:
+        ConfigError: two versions (or one) hold the same (system, paper, sample): rename a system.
+    """
+    seen: dict[tuple[str, str, int], str] = {}
+    by_forum: dict[str, list[Prediction]] = defaultdict(list)
+    for ref in refs:
+        for pred in read_records(ref.file("predictions.jsonl"), Prediction):
+            key = (pred.system, pred.forum, pred.sample)
+            if key in seen:
+                raise ConfigError(
+                    f"system '{pred.system}' paper {pred.forum} sample {pred.sample} is in infer/{seen[key]} "
+                    f"and infer/{ref.version}: evaluate versions of different systems, or name the systems apart"
+                )
+            seen[key] = ref.version
+            by_forum[pred.forum].append(pred)
+    return by_forum
+
+
+def _papers(references: dict, predictions: dict[str, list[Prediction]], limit: int | None) -> list[str]:
+    """The papers evaluated: those with a reference and at least one prediction, the first ``limit``."""
+    forums = [forum for forum in references if forum in predictions]
+    if not forums:
+        raise ReviewGPTError(
+            "no prediction is for a paper of the references: check that --predictions and --references "
+            "come from the same dataset"
+        )
+    return forums[:limit] if limit else forums
+
+
+def _unreferenced(references: dict, predictions: dict[str, list[Prediction]]):
+    for forum, preds in predictions.items():
+        if forum not in references:
+            for pred in preds:
+                yield forum, pred
+
+
+def _llm_client(cfg: EvaluateConfig) -> LLMClient:
+    from reviewgpt.llm import LLMClient
+
+    return LLMClient(cfg.llm, cache_dir=cfg.data_dir / "cache" / "llm" if cfg.llm.cache else None)
+
+
+def _make_judge(cfg: EvaluateConfig) -> tuple[Judge, LLMClient | None]:
+    """The judge named by the (resolved) config, and the LLM client it uses, if any."""
+    if cfg.judge == "openai":
+        from reviewgpt.evaluate.judges.llm import LLMJudge
+
+        client = _llm_client(cfg)
+        return LLMJudge(client, cfg.llm.model), client
+    from reviewgpt.evaluate.judges.embedding import EmbeddingJudge
+
+    log.info("judge: embedding (offline; set %s or --judge openai for the LLM judge)", cfg.llm.api_key_env)
+    try:
+        judge = EmbeddingJudge(calibration=cfg.embedding_calibration, threshold=cfg.embedding_threshold)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"embedding judge: {exc}") from exc
+    return judge, None
+
+
+def _refuse_mixed_settings(cfg: EvaluateConfig, params: dict, references_ref: InputRef) -> None:
+    """A rerun into an existing version must judge as that version did, or its numbers would mix."""
+    old = (read_manifest(cfg.data_dir / "evaluate" / cfg.version) or {}) if cfg.version else {}
+    old_params = old.get("params") or {}
+    changed = [key for key in _JUDGING_PARAMS if key in old_params and old_params[key] != params.get(key)]
+    if changed:
+        what = ", ".join(f"{key} {old_params[key]!r} -> {params.get(key)!r}" for key in changed)
+        raise ConfigError(
+            f"evaluate version '{cfg.version}' was judged with other settings ({what}): "
+            "use a new --version, or the settings it was made with"
+        )
+
+
+def _human_units(
+    stage: StageRun, crawl_ref: InputRef, forums: set[str], extractor: PointExtractor, done: set[str]
+) -> list[_Unit]:
+    """Human reviews of the same paper judged against each other (every ordered pair).
+
+    The points of each review are extracted once and kept in ``human_points.jsonl``.
+    """
+    reviews: dict[str, list[HumanReview]] = {}
+    for paper in read_records(crawl_ref.file("papers.jsonl"), CrawledPaper):
+        if paper.forum not in forums:
+            continue
+        texts = [HumanReview(paper.forum, r.id, review_text(r)) for r in paper.replies if r.kind == "review"]
+        texts = [review for review in texts if review.text]
+        if len(texts) >= 2:
+            reviews[paper.forum] = sorted(texts, key=lambda r: r.review_id)
+    extracted = {}
+    if stage.file(HUMAN_POINTS).exists():
+        extracted = {rec.review_id: rec for rec in read_records(stage.file(HUMAN_POINTS), HumanPoints)}
+    todo = [review for group in reviews.values() for review in group if review.review_id not in extracted]
+    for review, points in extractor.extract_all(todo):
+        if isinstance(points, Exception):
+            stage.fail(f"{review.forum}/{review.review_id}", "point extraction failed", str(points))
+            continue
+        record = HumanPoints(forum=review.forum, review_id=review.review_id, points=points, extractor=extractor.name)
+        stage.append(record, HUMAN_POINTS)
+        extracted[review.review_id] = record
+
+    units = []
+    for forum, group in reviews.items():
+        usable = [r for r in group if r.review_id in extracted]
+        for review_a in usable:
+            for review_b in usable:
+                if review_b is review_a:
+                    continue
+                unit = _Unit(
+                    # the sample is the review's place among all of the paper's reviews: stable across reruns
+                    forum, HUMAN_SYSTEM, group.index(review_a), f"human:{review_b.review_id}",
+                    free_text_points(extracted[review_a.review_id].points),
+                    free_text_points(extracted[review_b.review_id].points),
+                )
+                if unit.key not in done:
+                    units.append(unit)
+    return units
+
+
+def _judge_units(stage: StageRun, judge: Judge, units: list[_Unit], cfg: EvaluateConfig) -> None:
+    """Judge all comparisons of all units; append each unit's record once its last comparison is back."""
+    by_comparison: dict[str, tuple[_Unit, list[int], list[int]]] = {}
+    comparisons: list[Comparison] = []
+    for unit in units:
+        parts = unit.comparisons(cfg.within_aspect)
+        unit.pending = len(parts)
+        if not parts:  # nothing to compare: no hit possible
+            stage.append(unit.result(cfg.threshold, judge.name))
+            continue
+        for comparison, index_a, index_b in parts:
+            by_comparison[comparison.key] = (unit, index_a, index_b)
+            comparisons.append(comparison)
+    failed: set[str] = set()
+    results = judge.match_all(comparisons)
+    if not getattr(judge, "shows_progress", False):  # the LLM judge's client draws its own bar
+        results = track(results, len(comparisons), f"judging ({judge.name})")
+    # a spent LLM budget raises BudgetExceeded out of match_all: the run stops, judged records stay
+    for comparison, matches in results:
+        unit, index_a, index_b = by_comparison[comparison.key]
+        if unit.key in failed:
+            continue
+        if isinstance(matches, Exception):
+            failed.add(unit.key)
+            stage.fail(unit.key, "judge failed", f"{type(matches).__name__}: {matches}")
+            continue
+        # the judge numbers the points of its comparison; the record numbers all points of the review
+        unit.matches += [m.model_copy(update={"a": index_a[m.a - 1] + 1, "b": index_b[m.b - 1] + 1}) for m in matches]
+        unit.pending -= 1
+        if unit.pending == 0:
+            stage.append(unit.result(cfg.threshold, judge.name))
+
+
+def summarize(
+    results: list[MatchResult],
+    shapes: dict[str, list[ReviewShape]],
+    reference_shapes: list[ReviewShape],
+    cfg: EvaluateConfig,
+    judge: str,
+    aspects: list[str] | None,
+) -> dict:
+    """summary.json: per system means with intervals, the human ceiling, win/tie/loss per pair."""
+    scores = paper_scores(results)
+    systems = [name for name in scores if name != HUMAN_SYSTEM]
+    summary_of = {name: system_summary(scores[name], cfg.bootstrap, cfg.seed) for name in scores}
+    return {
+        "judge": judge,
+        "threshold": cfg.threshold,
+        "aspects": aspects or "all",
+        "within_aspect": cfg.within_aspect,
+        "systems": {
+            name: summary_of[name] | {"review_shape": shape_summary(shapes.get(name, []))} for name in systems
+        },
+        "human_human": summary_of.get(HUMAN_SYSTEM),
+        "reference_shape": shape_summary(reference_shapes),
+        "pairs": pairwise(scores, systems),
+        "per_paper": {
+            name: {forum: asdict(score) for forum, score in by_paper.items()} for name, by_paper in scores.items()
+        },
+    }
+

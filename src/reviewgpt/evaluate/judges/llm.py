@@ -1,0 +1,153 @@
+"""The LLM judge: an OpenAI-compatible model in JSON mode matches the points of A to those of B.
+
+Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from 5 to 10;
+a pair rated at least 7 is a hit. This judge does the same through the shared
+:class:`~reviewgpt.llm.LLMClient` (concurrency, rate limits, retries, deadlines, cache, budget),
+with a prompt in our own words. The model's answer is checked (indices in range, similarity in
+5..10; one repair retry otherwise) and made one-to-one: a point of A or B that the model paired
+twice keeps only its most similar pair.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from reviewgpt.evaluate.judges.base import Comparison
+from reviewgpt.records.evaluate import PointMatch
+
+if TYPE_CHECKING:
+    from reviewgpt.llm import LLMClient
+
+JUDGE_INSTRUCTIONS = """\
+You compare two peer reviews of the same scientific paper. Each review is given as a numbered \
+list of key points: A1, A2, ... for review A and B1, B2, ... for review B.
+
+Find the pairs of points that make the same point about the paper: the same concern, claim or \
+request, judged by what the points actually say and not by shared topic words alone. A point of \
+A is paired with at most one point of B, and a point of B with at most one point of A.
+
+For each pair, write a one-sentence rationale and rate how similar the two points are:
+5 somewhat related, 6 moderately related, 7 strongly related, 8 highly related, \
+9 almost the same point, 10 the same point.
+Leave out pairs that are less than somewhat related.
+
+Answer with one JSON object and nothing else:
+{"matches": [{"a": <number of the point in A>, "b": <number of the point in B>, \
+"rationale": "<one sentence>", "similarity": <5 to 10>}]}
+Answer {"matches": []} when no point of A matches a point of B."""
+
+_INDEX = re.compile(r"^\s*[AaBb]?\s*(\d+)\s*$")
+
+
+def judge_messages(points_a: Sequence[str], points_b: Sequence[str]) -> list[dict[str, str]]:
+    """The chat messages asking the model to match the two numbered lists."""
+    listing_a = "\n".join(f"A{i}. {text}" for i, text in enumerate(points_a, 1))
+    listing_b = "\n".join(f"B{i}. {text}" for i, text in enumerate(points_b, 1))
+    return [
+        {"role": "system", "content": JUDGE_INSTRUCTIONS},
+        {"role": "user", "content": f"Review A:\n{listing_a}\n\nReview B:\n{listing_b}"},
+    ]
+
+
+def _index(value: Any, n: int, side: str) -> int:
+    """A 1-based point number from ``3``, ``"3"`` or ``"A3"``, checked against the list's length."""
+    if isinstance(value, bool):
+        raise ValueError(f"'{side}' must be a point number, got {value!r}")
+    if isinstance(value, int):
+        index = value
+    elif isinstance(value, str) and (found := _INDEX.match(value)):
+        index = int(found.group(1))
+    else:
+        raise ValueError(f"'{side}' must be a point number, got {value!r}")
+    if not 1 <= index <= n:
+        raise ValueError(f"'{side}': {index} is not a point of review {side.upper()} (1..{n})")
+    return index
+
+
+def parse_judgement(answer: dict, n_a: int, n_b: int) -> list[PointMatch]:
+    """Read the model's JSON answer into one-to-one matches.
+
+    Raises:
+        ValueError: the answer is not ``{"matches": [...]}`` with valid indices and similarities
+            (the LLM client then shows the model its answer and this error, once).
+    """
+    if not isinstance(answer, dict) or not isinstance(answer.get("matches"), list):
+        raise ValueError('expected an object {"matches": [...]}')
+    matches = []
+    for item in answer["matches"]:
+        if not isinstance(item, dict):
+            raise ValueError(f"each match must be an object, got {item!r}")
+        similarity = item.get("similarity")
+        if isinstance(similarity, str):
+            try:
+                similarity = float(similarity)
+            except ValueError:
+                similarity = None
+        if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 5 <= similarity <= 10:
+            raise ValueError(f"'similarity' must be a number from 5 to 10, got {item.get('similarity')!r}")
+        matches.append(
+            PointMatch(
+                a=_index(item.get("a"), n_a, "a"),
+                b=_index(item.get("b"), n_b, "b"),
+                similarity=float(similarity),
+                rationale=str(item.get("rationale") or ""),
+            )
+        )
+    return one_to_one(matches)
+
+
+def one_to_one(matches: Iterable[PointMatch]) -> list[PointMatch]:
+    """Keep each point of A and of B in at most one pair: the most similar first, earlier on ties.
+
+    Returns the kept pairs ordered by the index of A.
+    """
+    ordered = sorted(enumerate(matches), key=lambda pair: (-pair[1].similarity, pair[0]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    kept = []
+    for _, match in ordered:
+        if match.a in used_a or match.b in used_b:
+            continue
+        used_a.add(match.a)
+        used_b.add(match.b)
+        kept.append(match)
+    return sorted(kept, key=lambda m: (m.a, m.b))
+
+
+class LLMJudge:
+    """Match key points with an LLM in JSON mode (the :class:`~reviewgpt.evaluate.judges.base.Judge` protocol).
+
+    Args:
+        client: the shared LLM client (its config sets model, limits, retries, cache and budget).
+        model: the model's name, for the judge's name in the records (``openai:<model>``).
+    """
+
+    #: the client's map() draws a progress bar of its own
+    shows_progress = True
+
+    def __init__(self, client: LLMClient, model: str):
+        self.client = client
+        self.name = f"openai:{model}"
+
+    def match_all(
+        self, comparisons: Iterable[Comparison]
+    ) -> Iterator[tuple[Comparison, list[PointMatch] | Exception]]:
+        """Judge the comparisons concurrently; one with no point on a side needs no call."""
+        to_ask = []
+        for comparison in comparisons:
+            if comparison.points_a and comparison.points_b:
+                to_ask.append(comparison)
+            else:
+                yield comparison, []
+        if to_ask:
+            yield from self.client.map(to_ask, self._judge_one, "judging key points")
+
+    async def _judge_one(self, comparison: Comparison) -> list[PointMatch]:
+        n_a, n_b = len(comparison.points_a), len(comparison.points_b)
+        matches, _ = await self.client.chat_json(
+            judge_messages(comparison.points_a, comparison.points_b),
+            validate=lambda answer: parse_judgement(answer, n_a, n_b),
+        )
+        return matches
