@@ -9,7 +9,7 @@
 # AGGREGATOR (structured|openai), JUDGE (embedding|openai), SAMPLES, PY (python of the venv).
 
 PY        ?= .venv/bin/python
-RG        ?= $(PY) -m reviewgpt.cli
+RG        ?= $(PY) -m reviewgpt
 DATA      ?= data
 VENUE     ?= ICLR.cc/2023/Conference
 CONFIG    ?= configs/llama3-8b-pi.yaml

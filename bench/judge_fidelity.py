@@ -37,8 +37,10 @@ def main() -> None:
         DEFAULT_FEATURES,
         PLAIN_FEATURES,
         calibrate_units,
+        cross_validate,
         featurize_units,
     )
+    from reviewgpt.evaluate.features import FEATURE_NAMES
     from reviewgpt.evaluate.judges.embedding import load_encoder_model
 
     units = load_units(args.gold)
@@ -61,6 +63,14 @@ def main() -> None:
             pairs = frozenset((i + 1, j + 1) for i, j in zip(r, c, strict=True) if cos[i, j] >= cos_threshold)
             pred.append(AlignedUnit(unit.system, unit.forum, unit.sample, unit.reference, unit.points_a, unit.points_b, pairs))
         rows[f"baseline cosine >= {cos_threshold:.2f}"] = agreement(units, pred).to_dict()
+
+    # The first calibrated judge: no review-size features, weak L2, threshold for the best kappa.
+    first = tuple(n for n in FEATURE_NAMES if n not in ("log_n_a", "log_n_b", "number_overlap"))
+    for objective in ("kappa", "balanced", "winner"):
+        for feature_set, names in (("no size features", first), ("default features", DEFAULT_FEATURES)):
+            for l2 in (1.0, 30.0):
+                cv = cross_validate(units, features, names, l2=l2, folds=args.folds, objective=objective)
+                rows[f"{feature_set}, l2 {l2:g}, threshold for {objective}, CV by paper"] = cv.agreement.to_dict()
 
     for name, names in (("plain (calibrated cosine)", PLAIN_FEATURES), ("calibrated features (default)", DEFAULT_FEATURES)):
         t0 = time.perf_counter()

@@ -9,8 +9,12 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def track(items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
-    """Iterate ``items`` with a progress bar of ``total`` steps (transient, stderr)."""
+def track(items: Iterable[T], total: int | None, description: str, *, per_hour: str | None = None) -> Iterator[T]:
+    """Iterate ``items`` with a progress bar of ``total`` steps (transient, stderr).
+
+    Args:
+        per_hour: when given (e.g. ``"reviews"``), also show the rate as ``N reviews/hour``.
+    """
     if not sys.stderr.isatty():
         yield from items
         return
@@ -31,8 +35,22 @@ def track(items: Iterable[T], total: int | None, description: str) -> Iterator[T
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
+    if per_hour:
+        columns += (_PerHourColumn(per_hour),)
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(description, total=total)
         for item in items:
             yield item
             progress.advance(task)
+
+
+def _PerHourColumn(unit: str):  # noqa: N802 - a column class made on demand, so rich loads lazily
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class PerHourColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed * 3600:,.0f} {unit}/hour" if speed else f"- {unit}/hour")
+
+    return PerHourColumn()

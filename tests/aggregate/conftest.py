@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from .aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
 
 from reviewgpt.records import CrawledPaper
+
+from .aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
 
 
 @pytest.fixture

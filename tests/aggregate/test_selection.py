@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .aggregate_material import peerread_paper, v1_papers, v2_paper
-
 from reviewgpt.aggregate._selection import select_reviews
 from reviewgpt.aggregate.config import AggregateConfig
+
+from .aggregate_material import peerread_paper, v1_papers, v2_paper
 
 
 def test_v1_keeps_official_reviews_and_drops_the_rest(fixtures_dir):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-from .aggregate_material import write_crawl
 from typer.testing import CliRunner
 
 from reviewgpt.aggregate import run
@@ -16,6 +15,8 @@ from reviewgpt.records import AggregatedReview
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
 from reviewgpt.store import iter_jsonl, read_manifest, read_records
 from reviewgpt.testing.openai_server import FakeOpenAIServer
+
+from .aggregate_material import write_crawl
 
 SCHEMA = "4-aspect"
 

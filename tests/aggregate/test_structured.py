@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
-
 from reviewgpt.aggregate._selection import SourceReview, select_reviews
 from reviewgpt.aggregate._structured import aggregate_structured, make_title, split_sections
 from reviewgpt.aggregate.config import AggregateConfig
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review, render_review
+
+from .aggregate_material import peerread_paper, sample_review_papers, v1_papers, v2_paper
 
 ACCEPT, REJECT = "Potential reasons for acceptance", "Potential reasons for rejection"
 SIGNIFICANCE, SUGGEST = "Significance and novelty", "Suggestions for improvement"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from .parse_pdfs import ABSTRACT, SECTIONS, TITLE
 
 from reviewgpt.parse import PDFError, parse_pdf
+
+from .parse_pdfs import ABSTRACT, SECTIONS, TITLE
 
 
 def _content(text: str) -> str:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from .parse_pdfs import TITLE, write_demo_paper
 from typer.testing import CliRunner
 
 from reviewgpt.errors import ConfigError, ReviewGPTError
@@ -17,6 +16,8 @@ from reviewgpt.parse._pool import TaskFailure, run_with_deadlines
 from reviewgpt.parse.config import ParseConfig
 from reviewgpt.records import ParsedPaper
 from reviewgpt.store import iter_jsonl, read_manifest
+
+from .parse_pdfs import TITLE, write_demo_paper
 
 
 def _crawl(data_dir: Path, papers: list[dict]) -> None:

@@ -27,9 +27,12 @@ def calibrate(
         None, "--features", help="Comma-separated features, or 'plain' for the cosine-only judge [default: all]."
     ),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds; each holds out whole papers."),
-    l2: float = typer.Option(1.0, "--l2", min=0.0, help="L2 penalty of the logistic model."),
+    l2: float = typer.Option(30.0, "--l2", min=0.0, help="L2 penalty of the logistic model."),
     threshold: float | None = typer.Option(
-        None, "--threshold", min=0.0, max=1.0, help="Fix the match probability threshold [default: best kappa]."
+        None, "--threshold", min=0.0, max=1.0, help="Fix the match probability threshold [default: best --objective]."
+    ),
+    objective: str = typer.Option(
+        "winner", "--objective", help="What the threshold is chosen for: winner, balanced (winner+kappa+Spearman) or kappa."
     ),
     hit_threshold: float = HitThreshold,
     data_dir: DataDir = None,
@@ -45,7 +48,9 @@ def calibrate(
 
     setup_logging()
     units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
-    cal, cv = calibrate_units(units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold)
+    cal, cv = calibrate_units(
+        units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=objective
+    )
     cal.save(out)
     typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}")
     typer.echo(f"saved {out} (threshold {cal.threshold:.3f}); use it with --embedding-calibration {out}")

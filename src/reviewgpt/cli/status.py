@@ -24,7 +24,15 @@ def status(
     from rich.console import Console
     from rich.table import Table
 
-    from reviewgpt.store import ERRORS, STAGES, iter_jsonl, latest_version, list_version_names, read_manifest, stage_dir
+    from reviewgpt.store import (
+        ERRORS,
+        STAGES,
+        iter_jsonl,
+        latest_version,
+        list_version_names,
+        read_manifest,
+        stage_dir,
+    )
 
     data_dir = data_dir or Path("data")
     console = Console()

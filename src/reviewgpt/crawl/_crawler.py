@@ -363,9 +363,16 @@ def _crawl_since(
             new_pdf = base is None or paper.pdf_ref != base.pdf_ref or base.pdf_path is None
             if not new_pdf:
                 paper.pdf_path, paper.pdf_sha256 = base.pdf_path, base.pdf_sha256
+                if paper.model_copy(update={"crawled_at": base.crawled_at}) == base:
+                    writer.submit(base, want_pdf=False)  # the watermark note, sent again unchanged
+                    continue
             writer.submit(paper, want_pdf=new_pdf, force_pdf=base is not None and new_pdf)
         else:
             assert base is not None
+            if sorted(replies.values(), key=lambda r: r.id) == sorted(base.replies, key=lambda r: r.id):
+                # mintmdate is inclusive: the note at the watermark comes back unchanged; keep the record as is
+                writer.submit(base, want_pdf=base.pdf_path is None)
+                continue
             writer.submit(_with_replies(base, list(replies.values())), want_pdf=base.pdf_path is None)
         merged += 1
     log.info("%s: %d papers new or updated", plan.venue_id, merged)

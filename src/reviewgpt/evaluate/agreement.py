@@ -77,7 +77,11 @@ class Agreement:
         )
 
     def to_dict(self) -> dict:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        """The figures as JSON-ready values; an undefined figure (nan) becomes None (JSON has no NaN)."""
+        return {
+            k: (None if v != v else round(v, 4)) if isinstance(v, float) else v  # v != v: nan
+            for k, v in self.__dict__.items()
+        }
 
 
 # ---------------------------------------------------------------------------- metrics

@@ -1,0 +1,386 @@
+"""Benchmark: reviewgpt's LongQLoRA training step against the plain transformers + peft QLoRA stack.
+
+Both run in this one process, on the same GPU, on the same random-weight model saved from a
+config (no download) and loaded through ``from_pretrained`` with bitsandbytes nf4:
+
+(a) plain: ``prepare_model_for_kbit_training(use_gradient_checkpointing=True)`` + peft LoRA,
+    ``model(input_ids, labels=...)`` under bf16 autocast (what a user would otherwise run);
+(b) reviewgpt: ``reviewgpt.train._model.build_model`` (no fp32 upcast, non-reentrant
+    checkpointing) + ``causal_lm_loss_sum`` (chunked LM head + CE) under bf16 autocast, with
+    S2-Attn on for the timings and off for the loss comparison.
+
+Same LoRA targets (all seven linears, r=64, alpha=16, dropout 0.05), torch AdamW, batch 1.
+Measures tokens/s and s/step (2 warm-up + 5 timed steps), peak allocated memory, the first
+20 losses of both with S2-Attn off and LoRA dropout 0 (same function: they must agree), and the
+longest sequence whose step fits in 24 GiB and in the whole GPU (a linear fit of peak memory
+over lengths, then one verified step under a memory cap, stepping down on OOM).
+
+    python bench/train.py --shape llama2-7b --out results.json
+    python bench/train.py --shape llama3-8b --skip-losses --skip-longest --out l3.json
+    python bench/train.py --shape tiny --device cpu --seq 256   # smoke test of the script itself
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "llama2-7b": dict(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
+                      num_key_value_heads=32, vocab_size=32000, max_position_embeddings=4096, rope_theta=10000.0,
+                      rope_factor=3.0),
+    "llama3-8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+                      num_key_value_heads=8, vocab_size=128256, max_position_embeddings=8192, rope_theta=500000.0,
+                      rope_factor=1.5),
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=4, vocab_size=512, max_position_embeddings=128, rope_theta=10000.0,
+                 rope_factor=3.0),
+}
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+GIB = 2**30
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def make_checkpoint(shape: str, out: Path, device: str) -> Path:
+    """Random bf16 weights from the shape's config, saved with save_pretrained (no RoPE scaling yet)."""
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    spec = {k: v for k, v in SHAPES[shape].items() if k not in ("rope_theta", "rope_factor")}
+    config = LlamaConfig(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
+                         tie_word_embeddings=False)
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    model.save_pretrained(out)
+    del model
+    gc.collect()
+    return out
+
+
+def rope_scaling(shape: str) -> dict[str, Any]:
+    return {"rope_type": "linear", "factor": SHAPES[shape]["rope_factor"]}
+
+
+def device_map(device: str):
+    return {"": 0} if device == "cuda" else "cpu"
+
+
+# ---------------------------------------------------------------------------------------- (a)
+
+
+def build_plain(path: Path, shape: str, device: str, dropout: float):
+    """The usual QLoRA stack, as the peft docs show it."""
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoConfig, AutoModelForCausalLM, BitsAndBytesConfig
+
+    config = AutoConfig.from_pretrained(path)
+    config.rope_parameters = {**rope_scaling(shape), "rope_theta": SHAPES[shape]["rope_theta"]}
+    bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                             bnb_4bit_compute_dtype=torch.bfloat16)
+    model = AutoModelForCausalLM.from_pretrained(path, config=config, quantization_config=bnb, dtype=torch.bfloat16,
+                                                 attn_implementation="sdpa", device_map=device_map(device))
+    model.config.use_cache = False
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+    torch.manual_seed(1)
+    lora = LoraConfig(r=64, lora_alpha=16, lora_dropout=dropout, target_modules=TARGETS, task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def plain_loss(model, ids: torch.Tensor) -> torch.Tensor:
+    return model(input_ids=ids, labels=ids).loss
+
+
+# ---------------------------------------------------------------------------------------- (b)
+
+
+def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: int):
+    from reviewgpt.train._model import build_model
+    from reviewgpt.train.config import TrainConfig
+
+    cfg = TrainConfig.model_validate({
+        "model": {"name_or_path": str(path), "load_in_4bit": True, "rope_scaling": rope_scaling(shape),
+                  "s2attn": True},
+        "lora": {"r": 64, "alpha": 16, "dropout": dropout, "target_modules": TARGETS},
+        "training": {"loss_chunk_size": chunk, "max_seq_len": 16},
+    })
+    torch.manual_seed(1)
+    return build_model(cfg, device_map=device_map(device))
+
+
+def reviewgpt_loss(model, ids: torch.Tensor, chunk: int) -> torch.Tensor:
+    from reviewgpt.train._loss import causal_lm_loss_sum
+    from reviewgpt.train._model import backbone_and_head
+
+    decoder, head = backbone_and_head(model)
+    hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state
+    total, count = causal_lm_loss_sum(hidden, ids, head, chunk)
+    return total / count
+
+
+def set_s2attn(model, on: bool) -> None:
+    model.get_base_model().set_attn_implementation("s2attn" if on else "sdpa")
+
+
+def set_lora_dropout(model, p: float, remove: bool = False) -> None:
+    """Set LoRA dropout to ``p``; ``remove`` swaps the modules for Identity (no kernel, no copy)."""
+    for module in list(model.modules()):
+        dropouts = getattr(module, "lora_dropout", None)
+        if isinstance(dropouts, torch.nn.ModuleDict):
+            for key, layer in dropouts.items():
+                if remove:
+                    dropouts[key] = torch.nn.Identity()
+                elif isinstance(layer, torch.nn.Dropout):
+                    layer.p = p
+
+
+# ---------------------------------------------------------------------------------------- measuring
+
+
+def batch(seq: int, vocab: int, step: int, device: str) -> torch.Tensor:
+    """Deterministic tokens drawn from the first 2,000 ids: a distribution LoRA can learn in 20 steps."""
+    gen = torch.Generator().manual_seed(1000 + step)
+    return torch.randint(0, min(vocab, 2000), (1, seq), generator=gen).to(device)
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def one_step(model, opt, loss_fn, ids) -> float:
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16):
+        loss = loss_fn(model, ids)
+    loss.backward()
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return float(loss.detach())
+
+
+def losses(model, opt, loss_fn, seq: int, vocab: int, device: str, steps: int = 20) -> list[float]:
+    return [round(one_step(model, opt, loss_fn, batch(seq, vocab, s, device)), 5) for s in range(steps)]
+
+
+def timed(model, opt, loss_fn, seq: int, vocab: int, device: str, warmup: int = 2, steps: int = 5) -> dict[str, float]:
+    for s in range(warmup):
+        one_step(model, opt, loss_fn, batch(seq, vocab, s, device))
+    sync(device)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    for s in range(steps):
+        one_step(model, opt, loss_fn, batch(seq, vocab, 100 + s, device))
+    sync(device)
+    sec = (time.perf_counter() - t0) / steps
+    out = {"seq": seq, "s_per_step": round(sec, 3), "tokens_per_s": round(seq / sec, 1)}
+    if device == "cuda":
+        out["peak_alloc_gib"] = round(torch.cuda.max_memory_allocated() / GIB, 2)
+        out["peak_reserved_gib"] = round(torch.cuda.max_memory_reserved() / GIB, 2)
+    return out
+
+
+def peak_of_step(model, opt, loss_fn, seq: int, vocab: int, device: str) -> float | None:
+    """Peak allocated GiB of one step at ``seq``; None on OOM."""
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    try:
+        one_step(model, opt, loss_fn, batch(seq, vocab, 7, device))
+        sync(device)
+    except torch.OutOfMemoryError:
+        opt.zero_grad(set_to_none=True)
+        return None
+    return torch.cuda.max_memory_allocated() / GIB
+
+
+def longest(model, opt, loss_fn, vocab: int, device: str, budget_gib: float, probes: list[int], deadline: float) -> dict:
+    """Fit peak = a + b*seq on ``probes``, then verify the predicted length under a memory cap."""
+    points = [(s, peak_of_step(model, opt, loss_fn, s, vocab, device)) for s in probes]
+    points = [(s, p) for s, p in points if p is not None]
+    (s1, p1), (s2, p2) = points[0], points[-1]
+    slope = (p2 - p1) / (s2 - s1)
+    predicted = int((budget_gib - p1) / slope + s1)
+    total = torch.cuda.get_device_properties(0).total_memory / GIB
+    torch.cuda.set_per_process_memory_fraction(min(1.0, budget_gib / total))
+    verified = None
+    seq = predicted // 1024 * 1024
+    try:
+        for _ in range(4):
+            if time.monotonic() > deadline:
+                break
+            peak = peak_of_step(model, opt, loss_fn, seq, vocab, device)
+            log(f"  longest probe seq={seq}: {'OOM' if peak is None else f'{peak:.2f} GiB'}")
+            if peak is not None:
+                verified = seq
+                break
+            seq = int(seq * 0.92) // 1024 * 1024
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    return {"budget_gib": round(budget_gib, 1), "fit_points": [(s, round(p, 2)) for s, p in points],
+            "gib_per_1k_tokens": round(slope * 1024, 3), "predicted": predicted, "verified": verified}
+
+
+def profile_step(model, opt, loss_fn, seq: int, vocab: int, device: str, stack: str) -> None:
+    """Print where one step's GPU time goes (top kernels)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        one_step(model, opt, loss_fn, batch(seq, vocab, 9, device))
+        sync(device)
+    print(f"--- {stack}: one step at {seq}, top kernels by GPU time")
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=70))
+
+
+def _variants(model, opt, loss_fn, args, vocab: int, res: dict, save) -> None:
+    """Opt-in settings of reviewgpt's path, timed one after the other on the same model."""
+    from reviewgpt.train._fused import fuse_rms_norms
+
+    steps = [("timed_fused_rms_norm", lambda: fuse_rms_norms(model)),
+             ("timed_fused_rms_norm_lora_dropout0", lambda: set_lora_dropout(model, 0.0, remove=True))]
+    for key, change in steps:
+        try:
+            change()
+            res[key] = timed(model, opt, loss_fn, args.seq, vocab, args.device, warmup=3)
+        except Exception as exc:  # a variant failing must not lose the figures already taken
+            res[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+        log(f"reviewgpt {key}: {res[key]}")
+        save()
+
+
+def measure(stack: str, args, path: Path, results: dict, save) -> None:
+    device, vocab = args.device, SHAPES[args.shape]["vocab_size"]
+    t0 = time.monotonic()
+    deadline = t0 + args.time_budget  # per stack, so a slow search on (a) cannot starve (b)
+    if stack == "plain":
+        model = build_plain(path, args.shape, device, dropout=0.05)
+        loss_fn = plain_loss
+    else:
+        model = build_reviewgpt(path, args.shape, device, dropout=0.05, chunk=args.chunk)
+
+        def loss_fn(m, ids):
+            return reviewgpt_loss(m, ids, args.chunk)
+    model.train()  # HF disables gradient checkpointing (and S2-Attn falls back to full attention) in eval mode
+    res: dict[str, Any] = {"load_s": round(time.monotonic() - t0, 1),
+                           "trainable_params": model.get_nb_trainable_parameters()[0]}
+    results[stack] = res
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
+    if not args.skip_losses:
+        if stack == "reviewgpt":
+            set_s2attn(model, False)
+        set_lora_dropout(model, 0.0)
+        res["losses_s2attn_off"] = losses(model, opt, loss_fn, args.loss_seq, vocab, device)
+        log(f"{stack} losses: {res['losses_s2attn_off'][:3]} ... {res['losses_s2attn_off'][-3:]}")
+        set_lora_dropout(model, 0.05)
+        save()
+    if stack == "reviewgpt":
+        set_s2attn(model, False)
+        res["timed_s2attn_off"] = timed(model, opt, loss_fn, args.seq, vocab, device)
+        log(f"{stack} S2-Attn off: {res['timed_s2attn_off']}")
+        set_s2attn(model, True)
+    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device)
+    log(f"{stack}: {res['timed']}")
+    save()
+    if args.profile and device == "cuda":
+        profile_step(model, opt, loss_fn, args.seq, vocab, device, stack)
+    if not args.skip_longest and device == "cuda":
+        total = torch.cuda.get_device_properties(0).total_memory / GIB
+        for name in args.budgets.split(","):
+            budget = 24.0 if name == "24" else total - 1.5
+            scale = 1 if name == "24" else 2  # probe nearer the answer for the whole GPU
+            probes = ([args.seq // 2, args.seq, args.seq * 3 // 2] if stack == "plain" else [args.seq, args.seq * 2])
+            probes = [p * scale for p in probes]
+            if time.monotonic() > deadline:
+                res.setdefault("skipped", []).append(f"longest in {budget:.0f} GiB: out of time")
+                continue
+            key = f"longest_{round(budget)}gib"
+            res[key] = longest(model, opt, loss_fn, vocab, device, budget, probes, deadline)
+            log(f"{stack} {key}: {res[key]}")
+            save()
+    if args.variants and stack == "reviewgpt":
+        _variants(model, opt, loss_fn, args, vocab, res, save)
+    del model, opt
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="llama2-7b")
+    parser.add_argument("--seq", type=int, default=12288)
+    parser.add_argument("--loss-seq", type=int, default=4096, help="Sequence length of the 20-loss comparison.")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--chunk", type=int, default=2048, help="reviewgpt's loss chunk (tokens).")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--stacks", default="plain,reviewgpt")
+    parser.add_argument("--skip-losses", action="store_true")
+    parser.add_argument("--skip-longest", action="store_true")
+    parser.add_argument("--budgets", default="24,whole", help="Memory budgets of the longest-sequence search.")
+    parser.add_argument("--profile", action="store_true", help="Print a kernel profile of one step of each stack.")
+    parser.add_argument("--variants", action="store_true",
+                        help="Also time reviewgpt with fused RMSNorm, then also without LoRA dropout.")
+    parser.add_argument("--time-budget", type=float, default=240, help="Seconds per stack; optional phases stop after it.")
+    parser.add_argument("--workdir", default=None, help="Where the random checkpoint is written.")
+    parser.add_argument("--out", type=Path, default=Path("bench-train.json"))
+    args = parser.parse_args()
+    if args.shape == "tiny":
+        args.loss_seq = min(args.loss_seq, args.seq)
+
+    import peft
+    import transformers
+
+    results: dict[str, Any] = {
+        "shape": args.shape, "seq": args.seq, "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
+        "lora": {"r": 64, "alpha": 16, "dropout": 0.05, "targets": TARGETS}, "command": " ".join(sys.argv),
+    }
+
+    def save() -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+
+    workdir = Path(args.workdir or ("/dev/shm" if os.path.isdir("/dev/shm") and _free_gib("/dev/shm") > 40 else tempfile.gettempdir()))
+    path = workdir / f"random-{args.shape}"
+    t0 = time.monotonic()
+    make_checkpoint(args.shape, path, args.device)
+    results["checkpoint_s"] = round(time.monotonic() - t0, 1)
+    log(f"random checkpoint in {path} ({results['checkpoint_s']} s)")
+    for stack in args.stacks.split(","):
+        measure(stack, args, path, results, save)
+    if "plain" in results and "reviewgpt" in results:
+        a, b = results["plain"]["timed"], results["reviewgpt"]["timed"]
+        results["speedup"] = round(b["tokens_per_s"] / a["tokens_per_s"], 3)
+        la, lb = results["plain"].get("losses_s2attn_off"), results["reviewgpt"].get("losses_s2attn_off")
+        if la and lb:
+            results["max_loss_diff"] = round(max(abs(x - y) for x, y in zip(la, lb, strict=True)), 5)
+    save()
+    print(json.dumps({k: v for k, v in results.items() if k not in ("plain", "reviewgpt")}, indent=1))
+    for stack in ("plain", "reviewgpt"):
+        if stack in results:
+            r = results[stack]
+            lines = [f"{stack:10s} {r['timed']}"]
+            lines += [f"           {k}: predicted {v['predicted']} verified {v['verified']}"
+                      for k, v in r.items() if k.startswith("longest")]
+            print("\n".join(lines))
+
+
+def _free_gib(path: str) -> float:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize / GIB
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""``reviewgpt review paper.pdf``: parse one PDF and print its review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reviewgpt.cli.common import ConfigFile, DataDir, Sets, Verbose, build_config
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review)
+
+
+def review(
+    pdf: Path = typer.Argument(..., exists=True, dir_okay=False, help="The paper's PDF."),
+    run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
+    model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
+    adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
+    backend: str | None = typer.Option(None, "--backend", help="hf or openai."),
+    base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL."),
+    samples: int = typer.Option(1, "--samples", min=1, help="How many reviews to write."),
+    parser: str = typer.Option("pymupdf", "--parser", help="PDF parser: pymupdf, grobid or nougat."),
+    penalize_empty: float | None = typer.Option(None, "--penalize-empty", help="Lower empty-aspect refusals (hf)."),
+    data_dir: DataDir = None,
+    config: ConfigFile = None,
+    verbose: Verbose = None,
+    sets: Sets = None,
+) -> None:
+    """Print a review of PDF (stdout); nothing is written under data/.
+
+    Example: reviewgpt review paper.pdf --run llama3-8b-longqlora
+    """
+    from reviewgpt.infer import review_pdf
+    from reviewgpt.infer.config import InferConfig
+    from reviewgpt.logging import setup_logging
+
+    sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
+    cfg = build_config(
+        InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
+        backend=backend, samples=samples, penalize_empty=penalize_empty,
+    )
+    setup_logging(bool(cfg.verbose))
+    for prediction in review_pdf(cfg, pdf, parser=parser):
+        if samples > 1:
+            typer.echo(f"=== sample {prediction.sample} ===")
+        typer.echo(prediction.text)
+        if prediction.unparsable:
+            typer.echo("(warning: no aspect header could be parsed from this output)", err=True)

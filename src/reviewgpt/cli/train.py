@@ -1,0 +1,102 @@
+"""``reviewgpt train``: LongQLoRA training, ``train merge`` and ``train launch`` (several GPUs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Input,
+    Limit,
+    Sets,
+    Verbose,
+    Version,
+    build_config,
+    execute,
+)
+
+train_app = typer.Typer(help="Train a LoRA adapter (LongQLoRA) on a dataset version.", rich_markup_mode=None)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(train_app, name="train")
+
+
+@train_app.callback(invoke_without_command=True)
+def train(
+    ctx: typer.Context,
+    config: ConfigFile = None,
+    sets: Sets = None,
+    data_dir: DataDir = None,
+    version: Version = None,
+    input: Input = None,
+    limit: Limit = None,
+    verbose: Verbose = None,
+    resume: bool = typer.Option(False, "--resume", help="Continue run --version from its last checkpoint."),
+) -> None:
+    """Train an adapter -> data/train/<run>/ (adapter, run_info.json, metrics.jsonl, loss.png).
+
+    Example: reviewgpt train --config configs/llama2-longqlora.yaml --set training.max_steps=200 --version r1
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if config is None:
+        raise typer.BadParameter("--config is required (see configs/*.yaml)", param_hint="--config")
+    from reviewgpt.train import run
+    from reviewgpt.train.config import TrainConfig
+
+    cfg = build_config(TrainConfig, config, sets, data_dir=data_dir, version=version, input=input,
+                       limit=limit, verbose=verbose, resume=resume or None)
+    execute(run, cfg)
+
+
+@train_app.command("merge")
+def merge(
+    run: str = typer.Option(..., "--run", help="Train run name (folder under data/train/)."),
+    data_dir: DataDir = None,
+) -> None:
+    """Merge the run's adapter into the base weights (bf16, on CPU) -> data/train/<run>/merged/.
+
+    Example: reviewgpt train merge --run r1
+    """
+    from reviewgpt.logging import setup_logging
+    from reviewgpt.train.merge import merge_run
+
+    setup_logging(False)
+    typer.echo(f"merged -> {merge_run(data_dir or Path('data'), run)}")
+
+
+@train_app.command("launch")
+def launch(
+    config: ConfigFile = None,
+    num_gpus: int = typer.Option(..., "--num-gpus", min=1, help="Processes (GPUs) on this machine."),
+    version: str = typer.Option(..., "--version", help="Run name every process writes to."),
+    launcher: str = typer.Option("accelerate", "--launcher", help="accelerate or deepspeed."),
+    sets: Sets = None,
+    data_dir: DataDir = None,
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its last checkpoint."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the command line only."),
+) -> None:
+    """Start `reviewgpt train` on several GPUs (DeepSpeed ZeRO from training.deepspeed).
+
+    Example: reviewgpt train launch --config configs/mixtral-8x7b-qlora.yaml --num-gpus 4 --version mx1
+    """
+    import shlex
+    import subprocess
+
+    from reviewgpt.errors import ConfigError
+    from reviewgpt.train.launch import launch_command
+
+    if config is None:
+        raise ConfigError("train launch: --config is required")
+    try:
+        cmd = launch_command(config, version, num_gpus, launcher=launcher, sets=sets or (), resume=resume,
+                             data_dir=data_dir)
+    except ValueError as exc:
+        raise ConfigError(f"train launch: {exc}") from None
+    typer.echo(shlex.join(cmd))
+    if not dry_run:
+        raise typer.Exit(subprocess.call(cmd))

@@ -1,0 +1,147 @@
+"""``build-dataset``: parsed papers + aggregated reviews -> instruction examples with exact token budgets.
+
+Reads ``parse`` and ``aggregate`` (joined by forum) and, when there is one, ``crawl`` (venue ids
+and dates); writes ``data/dataset/<version>/{train,val,test}.jsonl`` (:class:`InstructionExample`),
+``stats.json``, ``lengths.png`` and the requested exports. See docs/dataset.md.
+
+Public: :func:`run` and :func:`instruction_for` (``infer`` builds its prompts with it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from reviewgpt.dataset.instructions import instruction_for
+
+if TYPE_CHECKING:
+    from reviewgpt.dataset.config import DatasetConfig
+    from reviewgpt.store import StageReport
+
+__all__ = ["instruction_for", "run"]
+
+
+def run(cfg: DatasetConfig) -> StageReport:
+    """Build the dataset version described by ``cfg``; rerunning into the same version resumes.
+
+    Raises:
+        ConfigError: the tokenizer cannot be loaded or has no chat template.
+        StoreError: a parse or aggregate version is missing.
+    """
+    from reviewgpt.config import dump_config
+    from reviewgpt.dataset._budget import Budget, Dropped
+    from reviewgpt.dataset._export import write_exports
+    from reviewgpt.dataset._inputs import join_inputs
+    from reviewgpt.dataset._split import SPLITS, assign_split
+    from reviewgpt.dataset._stats import StatsCollector, build_stats, plot_lengths
+    from reviewgpt.dataset._tokenize import Failed, Job, fit_all, load_tokenizer
+    from reviewgpt.logging import get_logger
+    from reviewgpt.progress import track
+    from reviewgpt.records import InstructionExample
+    from reviewgpt.store import StageRun, count_lines, read_records
+
+    log = get_logger(__name__)
+    tokenizer = load_tokenizer(cfg.tokenizer)
+    joined = join_inputs(
+        cfg.data_dir,
+        schema=cfg.review_schema,
+        min_content_chars=cfg.min_content_chars,
+        parse_version=cfg.parse_input,
+        aggregate_version=cfg.aggregate_version,
+        crawl_version=cfg.crawl_input,
+    )
+    candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
+    split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
+    instruction = instruction_for(cfg.review_schema)
+    budget = Budget(cfg.max_input_tokens, cfg.max_output_tokens, cfg.max_total_tokens, cfg.min_output_tokens)
+    split_names = {split: f"{split}.jsonl" for split in SPLITS}
+
+    with StageRun(
+        cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=joined.inputs,
+        records=split_names["train"], id_key="id",
+    ) as run:
+        run.extra["tokenizer"] = _tokenizer_identity(cfg.tokenizer, tokenizer)
+        done: set[str] = set()
+        for split, name in split_names.items():
+            done |= run.done_ids(name)
+            if split != "train":  # StageRun counts only its main records file on resume
+                run.counts["ok"] += count_lines(run.file(name))
+        drops: Counter[str] = Counter()
+        for forum, reason, detail in joined.drops:
+            run.skip(forum, reason)
+            drops[reason] += 1
+            log.debug("%s: dropped (%s): %s", forum, reason, detail)
+
+        todo = [c for c in candidates if c.forum not in done]
+        if done:
+            log.info("resuming: %d examples already written, %d to go", len(done), len(todo))
+        by_forum = {c.forum: c for c in todo}
+        collector = StatsCollector()
+        if done:  # records of an earlier attempt count in the stats of this version too
+            for split, name in split_names.items():
+                for record in read_records(run.file(name), InstructionExample):
+                    collector.add(split, record)
+        workers = min(cfg.workers or os.cpu_count() or 1, math.ceil(len(todo) / cfg.chunk_size) or 1)
+        results = fit_all(
+            (Job(c.forum, c.paper, c.review) for c in todo),
+            tokenizer=tokenizer, tokenizer_name=cfg.tokenizer, instruction=instruction,
+            budget=budget, schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,
+        )
+        for forum, result in track(results, total=len(todo), description="build-dataset"):
+            cand = by_forum.pop(forum)  # pop: the paper text is not needed any more
+            if isinstance(result, Failed):
+                run.fail(forum, result.error, result.detail)
+            elif isinstance(result, Dropped):
+                run.skip(forum, result.reason)
+                drops[result.reason] += 1
+                log.debug("%s: dropped (%s): %s", forum, result.reason, result.detail)
+            else:
+                split = split_of[forum]
+                record = InstructionExample(
+                    id=forum, instruction=instruction, input=result.paper if result.paper is not None else cand.paper,
+                    output=result.review if result.review is not None else cand.review,
+                    input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+                    truncated=result.truncated, venue_id=cand.venue_id, schema=cfg.review_schema,
+                    untruncated_input_tokens=result.untruncated_input_tokens,
+                    output_truncated=result.output_truncated, title=cand.title or None,
+                )
+                run.append(record, name=split_names[split])
+                collector.add(split, record)
+                if split != "train":
+                    run.counts["ok"] += 1
+
+        split_files = {split: run.file(name) for split, name in split_names.items()}
+        for path in split_files.values():
+            path.touch()  # an empty split is an empty file, not a missing one
+        for split, fraction in zip(SPLITS, cfg.split, strict=True):
+            if fraction > 0 and collector.per_split[split] == 0:
+                log.warning("split %s is empty (fraction %s of %d papers)", split, fraction, len(candidates))
+        settings = {
+            "tokenizer": cfg.tokenizer, "schema": cfg.review_schema, "max_input_tokens": cfg.max_input_tokens,
+            "max_output_tokens": cfg.max_output_tokens, "max_total_tokens": cfg.max_total_tokens,
+            "min_output_tokens": cfg.min_output_tokens, "split": list(cfg.split), "seed": cfg.seed,
+            "crawl_metadata": joined.has_crawl,
+        }
+        stats = build_stats(collector, drops, run.counts["failed"], settings)
+        run.write_json("stats.json", stats)
+        plot_lengths(collector, cfg.max_total_tokens, run.file("lengths.png"))
+        exports = write_exports(run.path, split_files, list(cfg.export)) if cfg.export else {}
+        run.extra.update(
+            splits=dict(collector.per_split), dropped_by_reason=dict(drops),
+            truncated=collector.truncated, exports=sorted(exports),
+        )
+    return run.report()
+
+
+def _tokenizer_identity(name: str, tokenizer) -> dict[str, object]:
+    """What train/infer can check to know they count with the same tokenizer and template."""
+    template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else str(tokenizer.chat_template)
+    return {
+        "name": name,
+        "class": type(tokenizer).__name__,
+        "vocab_size": len(tokenizer),
+        "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(),
+    }

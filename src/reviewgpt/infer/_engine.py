@@ -1,0 +1,457 @@
+"""Batched sampling where a paper's samples share its prompt: one prefill, one copy of its KV.
+
+``model.generate(num_return_sequences=n)`` expands the prompt before the prefill, so each of
+the n samples of a paper runs the prefill again and holds its own copy of the prompt's KV cache
+(Llama-2-7B: 0.5 MB per token, 5 GB per 10k-token prompt). Here a paper's prompt is run once,
+its keys and values are stored once, and its n samples attend to that one copy:
+
+* **KV layout** (per layer): ``keys[P, Hkv, prefix_len + n * steps, D]`` for a batch of P
+  papers. Positions ``[0, prompt_len_p)`` hold paper p's prompt (the rest of the prefix region
+  is masked); decode step t writes sample s at ``prefix_len + t * n + s``, so after t steps the
+  live region is the contiguous slice ``[:prefix_len + (t + 1) * n]`` and nothing past it is read.
+* **Attention** (an attention function we own, registered with transformers'
+  ``AttentionInterface``): at decode the queries of a paper's n samples (times the GQA group G)
+  are folded into one query block of ``n * G`` rows over that paper's keys, with an additive
+  mask that lets sample s see the prompt and its own suffix only. One SDPA call per layer reads
+  each paper's keys once per step for all its samples.
+* **Memory-sized batches**: papers sorted by length are grouped so that the group's cache fits
+  the budget (:func:`plan_batches`); the longer the prompts, the fewer papers per batch.
+
+The model's own code runs unchanged (projections, RoPE from ``position_ids``, MLP, LoRA);
+only the attention function and the cache are ours. Greedy output equals
+``model.generate(do_sample=False)`` token for token (tests/infer/test_engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reviewgpt.logging import get_logger
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import LogitsProcessorList, PreTrainedModel
+
+log = get_logger(__name__)
+
+#: The name our attention function is registered under in transformers.
+ATTN_NAME = "reviewgpt_shared_prompt"
+
+#: Decode attention kernels: ``sdpa`` (PyTorch's fused kernels, flash / memory-efficient) or
+#: ``matmul`` (two batched matmuls and a float32 softmax; any device, the reference).
+DECODE_ATTENTION = ("sdpa", "matmul")
+
+
+@dataclass
+class SamplingParams:
+    """How tokens are drawn.
+
+    Attributes:
+        max_new_tokens: tokens generated per sample at most.
+        temperature: 0 means greedy (argmax; every sample identical).
+        top_p: nucleus sampling mass (1.0: off).
+        repetition_penalty: CTRL-style penalty on tokens already in the prompt or output (1.0: off).
+        stop_at_eos: stop a sample at EOS (False forces ``max_new_tokens``: benchmarks).
+        seed: seed of the sampling generator (None: nondeterministic).
+    """
+
+    max_new_tokens: int = 1024
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repetition_penalty: float = 1.0
+    stop_at_eos: bool = True
+    seed: int | None = 0
+
+
+@dataclass
+class PromptBatchItem:
+    """One paper: its prompt tokens and how many samples to draw."""
+
+    key: Any
+    prompt_ids: list[int]
+
+
+@dataclass
+class SampleOutput:
+    """One generated sample."""
+
+    key: Any
+    sample: int
+    token_ids: list[int]
+    prompt_tokens: int
+    #: wall seconds of the batch this sample was generated in, shared out per sample
+    seconds: float
+    finished: bool = True
+
+
+@dataclass
+class _BatchState:
+    """What the attention function needs for the batch in flight."""
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    prefix_len: int
+    n_samples: int
+    mode: str = "prefill"  # "prefill" | "decode"
+    paper: int = 0
+    step: int = 0
+    bias: torch.Tensor | None = None  # [P, 1, n*G, total_aligned] additive mask
+    decode_attention: str = "sdpa"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_ACTIVE: _BatchState | None = None
+
+
+# ----------------------------------------------------------------------------- attention
+
+
+def _expand_kv(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """``[B, Hkv, L, D]`` -> ``[B, Hkv * groups, L, D]`` (GQA's repeat_kv)."""
+    if groups == 1:
+        return x
+    b, h, length, d = x.shape
+    return x[:, :, None].expand(b, h, groups, length, d).reshape(b, h * groups, length, d)
+
+
+def _shared_prompt_attention(
+    module: Any,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: Any,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """transformers attention interface: ``query [B, H, L, D]`` -> ``out [B, L, H, D]``.
+
+    Prefill (one paper, ``B == 1``): stores the prompt's keys/values in the paper's row and runs
+    causal attention over them. Decode (``B == P * n``, ``L == 1``): stores each sample's new
+    key/value in its slot and attends over the paper's prompt plus the sample's own suffix.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    state = _ACTIVE
+    if state is None:
+        raise RuntimeError(f"attention '{ATTN_NAME}' called outside a reviewgpt generation batch")
+    layer = module.layer_idx
+    cache_k, cache_v = state.keys[layer], state.values[layer]
+    num_heads, num_kv = query.shape[1], key.shape[1]
+    groups = num_heads // num_kv
+
+    if state.mode == "prefill":
+        length = key.shape[2]
+        cache_k[state.paper, :, :length] = key[0]
+        cache_v[state.paper, :, :length] = value[0]
+        out = F.scaled_dot_product_attention(
+            query, _expand_kv(key, groups), _expand_kv(value, groups), is_causal=True, scale=scaling
+        )
+        return out.transpose(1, 2).contiguous(), None
+
+    papers, n = cache_k.shape[0], state.n_samples
+    head_dim = query.shape[-1]
+    slot = state.prefix_len + state.step * n
+    # [P*n, Hkv, 1, D] -> [P, Hkv, n, D]: sample s of paper p goes to slot + s
+    cache_k[:, :, slot : slot + n] = key.reshape(papers, n, num_kv, head_dim).transpose(1, 2)
+    cache_v[:, :, slot : slot + n] = value.reshape(papers, n, num_kv, head_dim).transpose(1, 2)
+    live = slot + n
+    # queries [P*n, H, 1, D] -> [P, Hkv, n*G, D]; row s*G + g is sample s, query head kv*G + g
+    q = query.reshape(papers, n, num_kv, groups, head_dim).transpose(1, 2).reshape(papers, num_kv, n * groups, head_dim)
+    keys, values, bias = cache_k[:, :, :live], cache_v[:, :, :live], state.bias[..., :live]
+    if state.decode_attention == "sdpa":
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=bias, scale=scaling)
+    else:
+        scale = scaling if scaling is not None else head_dim**-0.5
+        scores = torch.matmul(q, keys.transpose(-1, -2)).float() * scale + bias.float()
+        out = torch.matmul(scores.softmax(dim=-1).to(values.dtype), values)
+    out = out.reshape(papers, num_kv, n, groups, head_dim).transpose(1, 2)
+    return out.reshape(papers * n, 1, num_heads, head_dim), None
+
+
+def _no_mask(*args: Any, **kwargs: Any) -> None:
+    """Our attention builds its own mask; the model's mask builder has nothing to do."""
+    return None
+
+
+def register_attention() -> None:
+    """Register the shared-prompt attention (and its no-op mask) with transformers. Idempotent."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface
+
+    AttentionInterface.register(ATTN_NAME, _shared_prompt_attention)
+    AttentionMaskInterface.register(ATTN_NAME, _no_mask)
+
+
+@contextmanager
+def _attention_of(model: PreTrainedModel, name: str) -> Iterator[None]:
+    """Switch the model's attention implementation for the block, then switch it back."""
+    configs = [module.config for module in model.modules() if hasattr(module, "config")]
+    configs = list({id(c): c for c in configs}.values())
+    before = [c._attn_implementation for c in configs]
+    for config in configs:
+        config._attn_implementation = name
+    try:
+        yield
+    finally:
+        for config, old in zip(configs, before, strict=True):
+            config._attn_implementation = old
+
+
+@contextmanager
+def _fused_sdpa_only(device: torch.device) -> Iterator[None]:
+    """On CUDA, let SDPA use only the flash and memory-efficient kernels.
+
+    PyTorch's default choice may take cuDNN attention, which plans per new KV length: about
+    60 ms more per decode step at lengths the process has not seen (docs/perf/infer.md), and a
+    real job sees new lengths with every paper. Asking for a kernel that cannot run is an error
+    here rather than a silent fall back to the slow math path.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION]):
+        yield
+
+
+# ----------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class KVShape:
+    """What the KV cache of one token costs: layers, KV heads, head dim, bytes per element."""
+
+    layers: int
+    kv_heads: int
+    head_dim: int
+    dtype_bytes: int
+
+    @classmethod
+    def of(cls, model: PreTrainedModel, dtype_bytes: int = 2) -> KVShape:
+        config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+        heads = config.num_attention_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        return cls(config.num_hidden_layers, getattr(config, "num_key_value_heads", None) or heads, head_dim, dtype_bytes)
+
+    @property
+    def bytes_per_token(self) -> int:
+        return 2 * self.layers * self.kv_heads * self.head_dim * self.dtype_bytes
+
+
+def batch_cache_bytes(kv: KVShape, prompt_lens: Sequence[int], n_samples: int, max_new_tokens: int) -> int:
+    """Bytes of KV cache a batch needs: each paper's row spans the longest prompt plus n suffixes."""
+    row_tokens = max(prompt_lens) + n_samples * max(max_new_tokens - 1, 1)
+    return len(prompt_lens) * row_tokens * kv.bytes_per_token
+
+
+def plan_batches(
+    prompt_lens: Sequence[int],
+    kv: KVShape,
+    n_samples: int,
+    max_new_tokens: int,
+    budget_bytes: int,
+    max_papers: int = 64,
+) -> list[list[int]]:
+    """Group request indices into batches whose KV cache fits ``budget_bytes``.
+
+    Requests are sorted longest first, so each batch holds papers of similar length (little
+    padding) and the first batch shows at once whether the longest paper fits at all.
+
+    Raises:
+        ValueError: one paper alone does not fit the budget.
+    """
+    order = sorted(range(len(prompt_lens)), key=lambda i: -prompt_lens[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        candidate = [*current, index]
+        lens = [prompt_lens[i] for i in candidate]
+        if current and (len(candidate) > max_papers or batch_cache_bytes(kv, lens, n_samples, max_new_tokens) > budget_bytes):
+            batches.append(current)
+            candidate = [index]
+        need = batch_cache_bytes(kv, [prompt_lens[index]], n_samples, max_new_tokens)
+        if need > budget_bytes:
+            raise ValueError(
+                f"a {prompt_lens[index]}-token prompt with {n_samples} samples of {max_new_tokens} tokens needs "
+                f"{need / 2**30:.1f} GiB of KV cache, more than the {budget_bytes / 2**30:.1f} GiB budget; "
+                "lower --samples or max_new_tokens, or truncate the papers"
+            )
+        current = candidate
+    if current:
+        batches.append(current)
+    return batches
+
+
+def auto_cache_budget(model: PreTrainedModel, device: torch.device, longest_prompt: int, cap_gib: float | None) -> int:
+    """Bytes available for the KV cache: free device memory minus the prefill's working memory."""
+    import torch
+
+    if cap_gib is not None:
+        return int(cap_gib * 2**30)
+    if device.type != "cuda":  # CPU runs are tests and demos: a fixed, modest budget
+        return 4 * 2**30
+    free, _total = torch.cuda.mem_get_info(device)
+    config = model.config
+    width = config.hidden_size * 8 + getattr(config, "intermediate_size", 4 * config.hidden_size) * 4
+    prefill = longest_prompt * width * 2  # hidden states, q/k/v, MLP activations of one paper, bf16
+    headroom = prefill + int(1.5 * 2**30)
+    return max(int((free - headroom) * 0.95), 0)
+
+
+# ----------------------------------------------------------------------------- generation
+
+
+def _sample(scores: torch.Tensor, greedy: bool, generator: torch.Generator | None) -> torch.Tensor:
+    import torch
+
+    if greedy:
+        return scores.argmax(dim=-1)
+    probs = scores.softmax(dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+def generate_shared(
+    model: PreTrainedModel,
+    prompts: Sequence[PromptBatchItem],
+    n_samples: int,
+    params: SamplingParams,
+    processors: LogitsProcessorList | None,
+    *,
+    eos_token_ids: Sequence[int],
+    pad_token_id: int,
+    generator: torch.Generator | None = None,
+    decode_attention: str = "sdpa",
+) -> list[SampleOutput]:
+    """Generate ``n_samples`` samples for each prompt in one batch (see the module doc).
+
+    Args:
+        model: a causal LM whose attention goes through transformers' ``AttentionInterface``
+            (Llama, Mistral, Qwen2...); a PEFT model is fine.
+        prompts: the papers of this batch (their cache must fit: see :func:`plan_batches`).
+        n_samples: samples per paper.
+        params: sampling parameters.
+        processors: logits processors / warpers applied in order (temperature, top-p...).
+        eos_token_ids: tokens that end a sample.
+        pad_token_id: written after a sample's EOS.
+        generator: the sampling RNG.
+        decode_attention: ``sdpa`` or ``matmul`` (see :data:`DECODE_ATTENTION`).
+
+    Returns:
+        ``len(prompts) * n_samples`` outputs, paper-major.
+    """
+    import torch
+
+    global _ACTIVE
+    if decode_attention not in DECODE_ATTENTION:
+        raise ValueError(f"decode_attention must be one of {DECODE_ATTENTION}")
+    started = time.perf_counter()
+    device = next(model.parameters()).device
+    kv = KVShape.of(model)
+    papers, n = len(prompts), n_samples
+    lens = [len(p.prompt_ids) for p in prompts]
+    prefix_len = max(lens)
+    steps = max(params.max_new_tokens - 1, 0)
+    total = prefix_len + n * max(steps, 1)
+    aligned = math.ceil(total / 16) * 16  # SDPA's memory-efficient kernel wants 16-aligned mask rows
+    cache_dtype = next(p for p in model.parameters() if p.is_floating_point()).dtype
+    if cache_dtype not in (torch.float16, torch.bfloat16, torch.float32):
+        cache_dtype = torch.bfloat16
+    config = model.config
+    groups = config.num_attention_heads // kv.kv_heads
+    shape = (papers, kv.kv_heads, total, kv.head_dim)
+    # zeros, not empty: masked slots are still read, and 0 * NaN of stale memory would be NaN
+    keys = [torch.zeros(shape, dtype=cache_dtype, device=device) for _ in range(kv.layers)]
+    values = [torch.zeros(shape, dtype=cache_dtype, device=device) for _ in range(kv.layers)]
+
+    # additive mask: prompt positions of each paper open to all its rows; suffix slots open per step
+    neg = torch.finfo(cache_dtype).min
+    bias = torch.full((papers, 1, n * groups, aligned), neg, dtype=cache_dtype, device=device)
+    for p, length in enumerate(lens):
+        bias[p, :, :, :length] = 0
+    row_sample = torch.arange(n * groups, device=device) // groups
+    step_block = torch.where(
+        row_sample[:, None] == torch.arange(n, device=device)[None, :],
+        torch.zeros((), dtype=cache_dtype, device=device),
+        torch.full((), neg, dtype=cache_dtype, device=device),
+    )  # [n*G, n]: row of sample s sees slot s of each step
+
+    ids = torch.full((papers * n, prefix_len + params.max_new_tokens), pad_token_id, dtype=torch.long, device=device)
+    for p, prompt in enumerate(prompts):
+        ids[p * n : (p + 1) * n, : lens[p]] = torch.tensor(prompt.prompt_ids, dtype=torch.long, device=device)
+    positions = torch.tensor(lens, device=device).repeat_interleave(n)
+    eos = torch.tensor(list(eos_token_ids) or [-1], device=device)
+    finished = torch.zeros(papers * n, dtype=torch.bool, device=device)
+    greedy = params.temperature == 0
+
+    state = _BatchState(keys, values, prefix_len, n, bias=bias, decode_attention=decode_attention)
+    register_attention()
+    previous, _ACTIVE = _ACTIVE, state
+    try:
+        with _attention_of(model, ATTN_NAME), _fused_sdpa_only(device), torch.inference_mode():
+            last_logits = []
+            for p, prompt in enumerate(prompts):
+                state.mode, state.paper = "prefill", p
+                input_ids = torch.tensor([prompt.prompt_ids], dtype=torch.long, device=device)
+                out = model(
+                    input_ids=input_ids,
+                    position_ids=torch.arange(lens[p], device=device)[None],
+                    use_cache=False,
+                    logits_to_keep=1,
+                )
+                last_logits.append(out.logits[0, -1].float())
+            logits = torch.stack(last_logits).repeat_interleave(n, dim=0)
+            state.mode = "decode"
+            generated = 0
+            for t in range(params.max_new_tokens):
+                current = prefix_len + t
+                scores = processors(ids[:, :current], logits) if processors else logits
+                next_tokens = _sample(scores, greedy, generator)
+                if params.stop_at_eos:
+                    next_tokens = torch.where(finished, torch.full_like(next_tokens, pad_token_id), next_tokens)
+                    finished |= torch.isin(next_tokens, eos)
+                ids[:, current] = next_tokens
+                generated = t + 1
+                if t == params.max_new_tokens - 1:
+                    break
+                if params.stop_at_eos and t % 16 == 15 and bool(finished.all()):
+                    break
+                state.step = t
+                slot = prefix_len + t * n
+                bias[:, :, :, slot : slot + n] = step_block
+                out = model(
+                    input_ids=next_tokens[:, None],
+                    position_ids=(positions + t)[:, None],
+                    use_cache=False,
+                    logits_to_keep=1,
+                )
+                logits = out.logits[:, -1].float()
+    finally:
+        _ACTIVE = previous
+        del keys, values, state
+
+    rows = ids[:, prefix_len : prefix_len + generated].tolist()
+    done = finished.tolist()
+    seconds = (time.perf_counter() - started) / max(papers * n, 1)
+    outputs = []
+    eos_set = set(eos_token_ids)
+    for row, tokens in enumerate(rows):
+        cut = next((i for i, tok in enumerate(tokens) if tok in eos_set), None) if params.stop_at_eos else None
+        outputs.append(
+            SampleOutput(
+                key=prompts[row // n].key,
+                sample=row % n,
+                token_ids=tokens if cut is None else tokens[:cut],
+                prompt_tokens=lens[row // n],
+                seconds=seconds,
+                finished=bool(done[row]) or not params.stop_at_eos,
+            )
+        )
+    return outputs

@@ -1,0 +1,232 @@
+"""The ``hf`` backend: a train run's adapter (or any causal LM) served with transformers.
+
+Loading follows the run's ``run_info.json`` (base model, RoPE scaling, dtype, 4-bit, adapter,
+schema) through :func:`reviewgpt.modeling.load_causal_lm`, so the model sees the positions it
+was trained with. Prompts come from :func:`reviewgpt.prompting.encode_prompt` (the chat
+template training used). Generation runs through :mod:`reviewgpt.infer._engine` (``shared``) or
+``model.generate`` (``generate``, the reference).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reviewgpt.errors import ConfigError, StoreError, require
+from reviewgpt.infer._engine import (
+    KVShape,
+    PromptBatchItem,
+    SampleOutput,
+    SamplingParams,
+    auto_cache_budget,
+    generate_shared,
+    plan_batches,
+)
+from reviewgpt.infer._inputs import ReviewRequest
+from reviewgpt.infer.config import InferConfig
+from reviewgpt.logging import get_logger
+from reviewgpt.store import stage_dir
+
+log = get_logger(__name__)
+
+
+def read_run_info(data_dir: Path, run: str) -> tuple[Path, dict[str, Any]]:
+    """``data/train/<run>`` and its ``run_info.json``.
+
+    Raises:
+        StoreError: no such run, or it has not finished (no run_info.json).
+    """
+    run_dir = stage_dir(data_dir, "train") / run
+    path = run_dir / "run_info.json"
+    if not path.exists():
+        raise StoreError(f"train run '{run}' not found or not finished: no {path}")
+    return run_dir, json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class PreparedPrompt:
+    request: ReviewRequest
+    prompt_ids: list[int]
+    truncated: bool
+    samples: list[int]  # sample indices still to write
+
+
+class HFBackend:
+    """A loaded model + tokenizer that turns review requests into samples."""
+
+    def __init__(self, cfg: InferConfig):
+        require("torch", "train", "the hf backend")
+        import torch
+
+        from reviewgpt.modeling import load_causal_lm, load_tokenizer
+
+        self.cfg = cfg
+        info: dict[str, Any] = {}
+        adapter: Path | None = cfg.adapter
+        if cfg.run:
+            run_dir, info = read_run_info(cfg.data_dir, cfg.run)
+            adapter = run_dir / info.get("adapter_dir", "adapter")
+            if not (adapter / "adapter_config.json").exists():
+                raise StoreError(f"train run '{cfg.run}' has no adapter at {adapter}")
+        base = cfg.model or info.get("base_model")
+        if not base:
+            raise ConfigError("no model: pass --model, or a --run whose run_info.json names base_model")
+        self.info = info
+        self.schema = cfg.schema_name or info.get("schema") or "4-aspect"
+        dtype = cfg.hf.dtype or info.get("dtype") or "bfloat16"
+        load_in_4bit = cfg.hf.load_in_4bit if cfg.hf.load_in_4bit is not None else bool(info.get("load_in_4bit", False))
+        device = cfg.hf.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = torch.device(device)
+        self.max_prompt_tokens = cfg.hf.max_prompt_tokens
+        if self.max_prompt_tokens is None and info.get("max_seq_len"):
+            self.max_prompt_tokens = int(info["max_seq_len"])
+
+        tokenizer_dir = adapter if adapter is not None and (adapter / "tokenizer_config.json").exists() else base
+        self.tokenizer = load_tokenizer(tokenizer_dir)
+        log.info("loading %s (%s%s) on %s", base, dtype, ", 4-bit" if load_in_4bit else "", device)
+        model = load_causal_lm(
+            base,
+            dtype=dtype,
+            load_in_4bit=load_in_4bit,
+            rope_scaling=info.get("rope_scaling"),
+            device_map=({"": device} if load_in_4bit else None),
+        )
+        if not load_in_4bit:
+            model = model.to(self.device)
+        if adapter is not None:
+            require("peft", "train", "serving a LoRA adapter")
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter))
+            if cfg.hf.merge_adapter and not load_in_4bit:
+                model = model.merge_and_unload()  # one matmul per projection instead of three
+        self.model = model.eval()
+        self.eos_ids = _eos_ids(self.model, self.tokenizer)
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
+
+    # ------------------------------------------------------------------ prompts
+
+    def encode(self, request: ReviewRequest) -> tuple[list[int], bool]:
+        """Prompt ids via the chat template; a paper too long for ``max_prompt_tokens`` is cut at the end."""
+        from reviewgpt.prompting import encode_prompt
+
+        ids = encode_prompt(self.tokenizer, request.instruction, request.paper_text)
+        limit = self.max_prompt_tokens
+        if limit is None or len(ids) <= limit:
+            return ids, False
+        paper_ids = self.tokenizer(request.paper_text, add_special_tokens=False)["input_ids"]
+        keep = max(len(paper_ids) - (len(ids) - limit) - 8, 0)
+        while True:  # re-tokenising the cut text can merge differently: shrink until it fits
+            text = self.tokenizer.decode(paper_ids[:keep], skip_special_tokens=True)
+            ids = encode_prompt(self.tokenizer, request.instruction, text)
+            if len(ids) <= limit or keep == 0:
+                return ids, True
+            keep = max(keep - max(len(ids) - limit, 8), 0)
+
+    # ------------------------------------------------------------------ generation
+
+    def _processors(self):
+        from reviewgpt.infer._processors import EmptyAspectPenalty, build_processors
+
+        s = self.cfg.sampling
+        penalty = EmptyAspectPenalty(self.tokenizer, self.cfg.penalize_empty) if self.cfg.penalize_empty else None
+        return build_processors(
+            temperature=s.temperature, top_p=s.top_p, repetition_penalty=s.repetition_penalty, empty_penalty=penalty
+        )
+
+    def generate(self, prompts: Sequence[PreparedPrompt]) -> Iterator[tuple[PreparedPrompt, int, SampleOutput]]:
+        """Yield ``(prompt, sample index, output)`` batch by batch (papers grouped by missing-sample count)."""
+        import torch
+
+        s = self.cfg.sampling
+        params = SamplingParams(
+            max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
+            repetition_penalty=s.repetition_penalty, stop_at_eos=True, seed=s.seed,
+        )
+        processors = self._processors()
+        generator = torch.Generator(device=self.device)
+        if s.seed is not None:
+            generator.manual_seed(s.seed)
+        else:
+            generator.seed()
+        kv = KVShape.of(self.model)
+        by_count: dict[int, list[PreparedPrompt]] = {}
+        for prompt in prompts:
+            by_count.setdefault(len(prompt.samples), []).append(prompt)
+        for n, group in sorted(by_count.items(), reverse=True):
+            lens = [len(p.prompt_ids) for p in group]
+            budget = auto_cache_budget(self.model, self.device, max(lens), self.cfg.hf.kv_cache_gib)
+            try:
+                if self.cfg.hf.engine == "shared":
+                    batches = plan_batches(lens, kv, n, s.max_new_tokens, budget, self.cfg.hf.max_batch_papers)
+                else:  # generate copies the prompt per sample: n full rows per paper
+                    batches = plan_batches(lens, kv, 1, s.max_new_tokens + 1, budget // n, self.cfg.hf.max_batch_papers)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            for batch in batches:
+                started = time.perf_counter()
+                items = [group[i] for i in batch]
+                if self.cfg.hf.engine == "shared":
+                    outputs = generate_shared(
+                        self.model, [PromptBatchItem(i, p.prompt_ids) for i, p in enumerate(items)], n, params,
+                        processors, eos_token_ids=self.eos_ids, pad_token_id=self.pad_id, generator=generator,
+                        decode_attention=self.cfg.hf.decode_attention,
+                    )
+                else:
+                    outputs = self._generate_reference(items, n, params, processors)
+                seconds = time.perf_counter() - started
+                log.info(
+                    "batch of %d papers x %d samples: %.1f s (%.0f reviews/hour)",
+                    len(items), n, seconds, 3600 * len(outputs) / max(seconds, 1e-9),
+                )
+                for out in outputs:
+                    prompt = items[out.key]
+                    yield prompt, prompt.samples[out.sample], out
+
+    def _generate_reference(self, items: list[PreparedPrompt], n: int, params: SamplingParams, processors):
+        """``model.generate`` with left padding and ``num_return_sequences`` (the reference path)."""
+        import torch
+
+        started = time.perf_counter()
+        width = max(len(p.prompt_ids) for p in items)
+        ids = torch.full((len(items), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(items), width), dtype=torch.long)
+        for row, prompt in enumerate(items):
+            ids[row, width - len(prompt.prompt_ids) :] = torch.tensor(prompt.prompt_ids)
+            mask[row, width - len(prompt.prompt_ids) :] = 1
+        greedy = params.temperature == 0
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device), num_return_sequences=n,
+                do_sample=not greedy, max_new_tokens=params.max_new_tokens, pad_token_id=self.pad_id,
+                eos_token_id=self.eos_ids, logits_processor=processors, temperature=None, top_p=None, top_k=0,
+            )
+        seconds = (time.perf_counter() - started) / max(out.shape[0], 1)
+        eos = set(self.eos_ids)
+        outputs = []
+        for row, tokens in enumerate(out[:, width:].tolist()):
+            cut = next((i for i, tok in enumerate(tokens) if tok in eos), None)
+            outputs.append(
+                SampleOutput(
+                    key=row // n, sample=row % n, token_ids=tokens if cut is None else tokens[:cut],
+                    prompt_tokens=len(items[row // n].prompt_ids), seconds=seconds, finished=cut is not None,
+                )
+            )
+        return outputs
+
+    def decode(self, token_ids: list[int]) -> str:
+        return self.tokenizer.decode(token_ids, skip_special_tokens=True)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    ids: list[int] = []
+    config_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for value in (config_eos, tokenizer.eos_token_id):
+        if value is None:
+            continue
+        ids += list(value) if isinstance(value, list | tuple) else [int(value)]
+    return sorted(set(ids)) or [0]

@@ -1,0 +1,58 @@
+"""``reviewgpt train merge``: the adapter folded into the base weights, in the base dtype, on CPU.
+
+The base is loaded unquantized in ``run_info.json``'s dtype (bf16) on the CPU (a 7B model
+needs ~14 GB of RAM, no GPU memory) with the run's RoPE scaling, the adapter is merged
+(``merge_and_unload``) and the result saved as safetensors with the tokenizer. The dtype is
+checked after merging: the seeds' merge silently produced fp16.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reviewgpt.errors import StoreError, require
+from reviewgpt.logging import get_logger
+from reviewgpt.store import stage_dir
+
+log = get_logger(__name__)
+
+
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "run_info.json"
+    if not path.exists():
+        raise StoreError(f"{run_dir} is not a finished train run (no run_info.json)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
+    """Merge ``data/train/<run>/adapter`` into its base model; returns ``data/train/<run>/merged``.
+
+    Raises:
+        StoreError: the run or its adapter does not exist.
+    """
+    require("peft", "train", "train merge")
+    from peft import PeftModel
+
+    from reviewgpt.modeling import load_causal_lm, load_tokenizer, torch_dtype
+
+    run_dir = stage_dir(data_dir, "train") / run
+    info = read_run_info(run_dir)
+    adapter = run_dir / info.get("adapter_dir", "adapter")
+    if not (adapter / "adapter_config.json").exists():
+        raise StoreError(f"train run '{run}' has no adapter at {adapter}")
+    base = load_causal_lm(
+        info["base_model"], dtype=info.get("dtype", "bfloat16"), rope_scaling=info.get("rope_scaling"),
+        device_map="cpu",
+    )
+    model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    expected = torch_dtype(info.get("dtype", "bfloat16"))
+    wrong = {str(p.dtype) for p in model.parameters() if p.dtype != expected}
+    if wrong:
+        raise StoreError(f"merged weights came out as {sorted(wrong)}, not {expected}; not saving them")
+    out = run_dir / out_name
+    model.save_pretrained(out, safe_serialization=True)
+    load_tokenizer(adapter).save_pretrained(out)
+    log.info("merged %s into %s (%s) -> %s", adapter, info["base_model"], expected, out)
+    return out

@@ -1,0 +1,42 @@
+"""``reviewgpt infer`` and ``reviewgpt review paper.pdf`` through the command line."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from reviewgpt.cli import app
+from reviewgpt.records import Prediction
+from reviewgpt.store import read_records
+
+runner = CliRunner()
+RUN = "tiny-run"
+
+
+def test_infer_command_writes_predictions(run_data):
+    result = runner.invoke(app, [
+        "infer", "--run", RUN, "--samples", "2", "--input", "v1:test", "--data-dir", str(run_data),
+        "--version", "cli", "--penalize-empty", "5", "--set", "sampling.max_new_tokens=8",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "infer cli: ok=6" in result.output
+    preds = list(read_records(run_data / "infer" / "cli" / "predictions.jsonl", Prediction))
+    assert len(preds) == 6 and all(p.completion_tokens <= 8 for p in preds)
+
+
+def test_review_command_parses_a_pdf_and_prints_reviews(run_data, fixtures_dir):
+    pdf = fixtures_dir / "pdfs" / "N18-3011.pdf"
+    result = runner.invoke(app, [
+        "review", str(pdf), "--run", RUN, "--data-dir", str(run_data), "--samples", "2",
+        "--set", "sampling.max_new_tokens=8",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "=== sample 0 ===" in result.output and "=== sample 1 ===" in result.output
+    assert not (run_data / "infer").exists()  # review writes no stage folder
+
+
+def test_a_missing_run_is_one_clear_error(data_dir):
+    from reviewgpt.errors import StoreError
+
+    result = runner.invoke(app, ["infer", "--run", "nope", "--data-dir", str(data_dir), "--input", "v1:test"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, StoreError)

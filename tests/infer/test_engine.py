@@ -1,0 +1,89 @@
+"""The shared-prompt engine against transformers' generate, and its batch planning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from reviewgpt.infer._engine import KVShape, PromptBatchItem, SamplingParams, generate_shared, plan_batches
+
+
+@pytest.fixture(scope="module")
+def model(base_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(base_model_dir, dtype=torch.float32).eval()
+
+
+def _prompts():
+    gen = torch.Generator().manual_seed(3)
+    return [torch.randint(4, 400, (n,), generator=gen).tolist() for n in (23, 9, 41)]
+
+
+@pytest.mark.parametrize("decode_attention", ["sdpa", "matmul"])
+def test_greedy_samples_equal_generate_for_papers_of_different_lengths(model, decode_attention):
+    _check_equal_to_generate(model, decode_attention)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("decode_attention", ["sdpa", "matmul"])
+def test_greedy_samples_equal_generate_on_cuda_with_the_fused_kernels(base_model_dir, decode_attention):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base_model_dir, dtype=torch.float32).cuda().eval()
+    _check_equal_to_generate(model, decode_attention)
+
+
+def _check_equal_to_generate(model, decode_attention):
+    prompts = _prompts()
+    outs = generate_shared(
+        model, [PromptBatchItem(i, p) for i, p in enumerate(prompts)], 2,
+        SamplingParams(max_new_tokens=15, temperature=0, stop_at_eos=False), None,
+        eos_token_ids=[2], pad_token_id=3, decode_attention=decode_attention,
+    )
+    assert [(o.key, o.sample) for o in outs] == [(p, s) for p in range(3) for s in range(2)]
+    for out in outs:
+        ids = torch.tensor([prompts[out.key]], device=model.device)
+        ref = model.generate(ids, max_new_tokens=15, min_new_tokens=15, do_sample=False, pad_token_id=3)
+        assert out.token_ids == ref[0, ids.shape[1]:].tolist()
+        assert out.prompt_tokens == len(prompts[out.key])
+
+
+def test_sampling_is_seeded_and_samples_differ(model):
+    prompts = [PromptBatchItem(i, p) for i, p in enumerate(_prompts())]
+    params = SamplingParams(max_new_tokens=12, temperature=1.0, top_p=1.0, stop_at_eos=False)
+
+    def draw(seed):
+        gen = torch.Generator().manual_seed(seed)
+        outs = generate_shared(model, prompts, 3, params, None, eos_token_ids=[2], pad_token_id=3, generator=gen)
+        return [o.token_ids for o in outs]
+
+    first = draw(0)
+    assert first == draw(0)
+    assert first != draw(1)
+    assert len({tuple(t) for t in first[:3]}) > 1  # the samples of one paper are not copies
+
+
+def test_a_sample_stops_at_eos_and_the_others_go_on(model):
+    prompts = [PromptBatchItem(i, p) for i, p in enumerate(_prompts()[:2])]
+    free = generate_shared(model, prompts, 1, SamplingParams(max_new_tokens=10, temperature=0, stop_at_eos=False),
+                           None, eos_token_ids=[2], pad_token_id=3)
+    eos = free[0].token_ids[4]  # make paper 0's 5th greedy token the EOS
+    out = generate_shared(model, prompts, 1, SamplingParams(max_new_tokens=10, temperature=0), None,
+                          eos_token_ids=[eos], pad_token_id=3)
+    assert out[0].token_ids == free[0].token_ids[: free[0].token_ids.index(eos)] and out[0].finished
+    other = free[1].token_ids
+    assert out[1].token_ids == (other[: other.index(eos)] if eos in other else other)
+
+
+def test_plan_batches_fits_the_budget_longest_first():
+    kv = KVShape(layers=2, kv_heads=2, head_dim=4, dtype_bytes=2)  # 32 bytes per token
+    lens = [100, 900, 500, 120]
+    budget = 2 * (900 + 2 * 49) * kv.bytes_per_token  # two rows of the longest paper
+    batches = plan_batches(lens, kv, n_samples=2, max_new_tokens=50, budget_bytes=budget)
+    assert batches[0] == [1, 2]
+    assert sorted(i for b in batches for i in b) == [0, 1, 2, 3]
+    assert all(len(b) <= 2 for b in batches[:1])
+    with pytest.raises(ValueError, match="GiB"):
+        plan_batches([10_000], kv, 5, 1000, budget_bytes=1000)
