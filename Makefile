@@ -5,8 +5,9 @@
 #   make all VENUE=ICLR.cc/2024/Conference CONFIG=configs/llama3-8b-pi.yaml
 #
 # Variables: VENUE (one or more, space separated), CONFIG (train YAML), TOKENIZER (hub id or path;
-# default: the CONFIG's base model), VERSION (output version name for every stage), DATA (data dir),
-# AGGREGATOR (structured|openai), JUDGE (embedding|openai), SAMPLES, PY (python of the venv).
+# default: the CONFIG's base model), VERSION (output version name of every stage; default: the time,
+# fixed once per make call), DATA (data dir), AGGREGATOR (structured|openai), JUDGE (embedding|openai),
+# SAMPLES, PY (python of the venv). Each stage reads the previous stage's LATEST version.
 
 PY        ?= .venv/bin/python
 RG        ?= $(PY) -m reviewgpt
@@ -18,6 +19,7 @@ AGGREGATOR?= structured
 JUDGE     ?=
 SAMPLES   ?= 5
 VERSION   ?= $(shell date -u +%Y%m%d-%H%M%S)
+VERSION   := $(VERSION)
 COMMON     = --data-dir $(DATA) --version $(VERSION)
 
 .PHONY: install demo test lint crawl parse aggregate dataset train infer evaluate all status clean-venv
@@ -50,16 +52,16 @@ aggregate: install
 	$(RG) aggregate-reviews --aggregator $(AGGREGATOR) $(COMMON)
 
 dataset: install
-	$(RG) build-dataset $(if $(TOKENIZER),--tokenizer $(TOKENIZER),--from-train-config $(CONFIG)) $(COMMON)
+	$(RG) build-dataset --tokenizer "$(or $(TOKENIZER),$$($(PY) -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["model"]["name_or_path"])' $(CONFIG)))" $(COMMON)
 
 train: install
-	$(RG) train --config $(CONFIG) --set data_dir=$(DATA) --set version=$(VERSION)
+	$(RG) train --config $(CONFIG) $(COMMON)
 
 infer: install
-	$(RG) infer --run $(VERSION) --samples $(SAMPLES) $(COMMON)
+	$(RG) infer --run "$$(cat $(DATA)/train/LATEST)" --samples $(SAMPLES) $(COMMON)
 
 evaluate: install
-	$(RG) evaluate $(if $(JUDGE),--judge $(JUDGE),) --predictions $(VERSION) --references $(VERSION) $(COMMON)
+	$(RG) evaluate $(if $(JUDGE),--judge $(JUDGE),) $(COMMON)
 
 all: crawl parse aggregate dataset train infer evaluate
 

@@ -27,7 +27,7 @@ ROPE_TYPES: dict[str, tuple[str, ...]] = {
     "llama3": ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"),
 }
 
-ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2", "s2attn")
+ATTN_IMPLEMENTATIONS = ("auto", "sdpa", "eager", "flash_attention_2")
 
 
 def torch_dtype(name: str) -> torch.dtype:
@@ -82,12 +82,17 @@ def scaled_context(base_context: int, rope_scaling: dict[str, Any] | None) -> in
 
 
 def resolve_attn_implementation(name: str) -> str:
-    """Check an attention implementation is available; register S2-Attn when asked for.
+    """Check an attention implementation is available (a built-in one, or one registered with transformers).
 
     ``auto`` picks flash-attn 2 when it is installed and a GPU is present, SDPA otherwise. Asking
     for a named kernel that is not installed is an error, not a silent fallback.
     """
     if name not in ATTN_IMPLEMENTATIONS:
+        from transformers import AttentionInterface
+
+        # a kernel registered by its owner (train registers S2-Attn before loading)
+        if name in AttentionInterface._global_mapping:
+            return name
         raise ConfigError(f"attn_implementation '{name}' is not one of {ATTN_IMPLEMENTATIONS}")
     if name == "auto":
         import importlib.util
@@ -98,10 +103,6 @@ def resolve_attn_implementation(name: str) -> str:
         return "flash_attention_2" if has_flash else "sdpa"
     if name == "flash_attention_2":
         require("flash_attn", "flash", "attn_implementation=flash_attention_2")
-    if name == "s2attn":
-        from reviewgpt.train.s2attn import register_s2attn
-
-        register_s2attn()
     return name
 
 

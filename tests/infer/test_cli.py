@@ -40,3 +40,14 @@ def test_a_missing_run_is_one_clear_error(data_dir):
     result = runner.invoke(app, ["infer", "--run", "nope", "--data-dir", str(data_dir), "--input", "v1:test"])
     assert result.exit_code != 0
     assert isinstance(result.exception, StoreError)
+
+
+def test_an_empty_split_is_one_clear_error_before_any_model_loads(run_data):
+    from reviewgpt.store import StageRun
+
+    with StageRun(run_data, "dataset", "small", records="test.jsonl", id_key="id") as run:
+        run.file("test.jsonl").touch()  # a small dataset whose test split got no paper
+    result = runner.invoke(app, ["infer", "--run", RUN, "--data-dir", str(run_data), "--input", "small:test"])
+    assert result.exit_code != 0
+    assert "has an empty test split" in str(result.exception)
+    assert not (run_data / "infer").exists()

@@ -78,7 +78,9 @@ def test_group_size_is_an_even_quarter():
 def test_registered_attention_trains_sparse_and_infers_full(tiny_llama):
     """Through transformers' AttentionInterface: full attention in eval, S2-Attn in train mode."""
     from reviewgpt.modeling import load_causal_lm
+    from reviewgpt.train.s2attn import register_s2attn
 
+    register_s2attn()
     sdpa = load_causal_lm(tiny_llama, dtype="float32", device_map="cpu")
     s2 = load_causal_lm(tiny_llama, dtype="float32", device_map="cpu", attn_implementation="s2attn")
     assert s2.config._attn_implementation == "s2attn"

@@ -32,9 +32,10 @@ def review(
 
     Example: reviewgpt review paper.pdf --run llama3-8b-longqlora
     """
-    from reviewgpt.infer import review_pdf
+    from reviewgpt.infer import review_paper
     from reviewgpt.infer.config import InferConfig
     from reviewgpt.logging import setup_logging
+    from reviewgpt.parse import parse_pdf
 
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
     cfg = build_config(
@@ -42,7 +43,8 @@ def review(
         backend=backend, samples=samples, penalize_empty=penalize_empty,
     )
     setup_logging(bool(cfg.verbose))
-    for prediction in review_pdf(cfg, pdf, parser=parser):
+    paper = parse_pdf(pdf, parser=parser)
+    for prediction in review_paper(cfg, paper.forum, paper.text):
         if samples > 1:
             typer.echo(f"=== sample {prediction.sample} ===")
         typer.echo(prediction.text)

@@ -4,7 +4,7 @@ Reads ``parse`` and ``aggregate`` (joined by forum) and, when there is one, ``cr
 and dates); writes ``data/dataset/<version>/{train,val,test}.jsonl`` (:class:`InstructionExample`),
 ``stats.json``, ``lengths.png`` and the requested exports. See docs/dataset.md.
 
-Public: :func:`run` and :func:`instruction_for` (``infer`` builds its prompts with it).
+Public: :func:`run`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from reviewgpt.dataset.instructions import instruction_for
+from reviewgpt.prompting import instruction_for
 
 if TYPE_CHECKING:
     from reviewgpt.dataset.config import DatasetConfig
     from reviewgpt.store import StageReport
 
-__all__ = ["instruction_for", "run"]
+__all__ = ["run"]
 
 
 def run(cfg: DatasetConfig) -> StageReport:

@@ -17,6 +17,7 @@ from reviewgpt.infer._inputs import ReviewRequest, load_requests
 from reviewgpt.infer._text import clean_review
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
+from reviewgpt.prompting import instruction_for
 from reviewgpt.records import Prediction
 from reviewgpt.store import StageReport, StageRun, iter_jsonl
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-__all__ = ["predict", "review_pdf", "run", "system_name"]
+__all__ = ["predict", "review_paper", "run", "system_name"]
 
 
 def system_name(cfg: InferConfig) -> str:
@@ -95,8 +96,6 @@ def predict(
 
 def run(cfg: InferConfig) -> StageReport:
     """Write ``cfg.samples`` reviews for every paper of the input (see the module doc)."""
-    from reviewgpt.dataset import instruction_for
-
     ref, requests = load_requests(cfg.data_dir, cfg.input, _default_schema(cfg), instruction_for)
     if cfg.limit is not None:
         requests = requests[: cfg.limit]
@@ -126,18 +125,14 @@ def run(cfg: InferConfig) -> StageReport:
     return run.report()
 
 
-def review_pdf(cfg: InferConfig, pdf: Path, parser: str = "pymupdf") -> list[Prediction]:
-    """Parse one PDF and write ``cfg.samples`` reviews of it (no stage folder is written).
+def review_paper(cfg: InferConfig, forum: str, paper_text: str) -> list[Prediction]:
+    """Write ``cfg.samples`` reviews of one paper's text (the parse format); nothing is written to disk.
 
     Raises:
-        PDFError: the PDF cannot be read.
+        Exception: what the backend raised for a sample (a model that cannot load, a server error).
     """
-    from reviewgpt.dataset import instruction_for
-    from reviewgpt.parse import parse_pdf
-
-    paper = parse_pdf(pdf, parser=parser)
     schema = _default_schema(cfg)
-    request = ReviewRequest(paper.forum, instruction_for(schema), paper.text, schema)
+    request = ReviewRequest(forum, instruction_for(schema), paper_text, schema)
     predictions = []
     for _forum, _sample, result in predict(cfg, [(request, list(range(cfg.samples)))]):
         if isinstance(result, Exception):

@@ -67,6 +67,11 @@ def load_requests(
         requests = [
             ReviewRequest(ex.id, ex.instruction, ex.input, ex.schema) for ex in read_records(path, InstructionExample)
         ]
+        if not requests:
+            raise StoreError(
+                f"dataset version '{ref.version}' has an empty {split} split: a paper's split comes from a hash of "
+                "its title, so build the dataset from more papers or with a larger --split fraction"
+            )
     else:
         instruction = instruction_for(default_schema)
         requests = [

@@ -43,6 +43,10 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     from peft import LoraConfig, get_peft_model
 
     m = cfg.model
+    if m.s2attn:
+        from reviewgpt.train.s2attn import register_s2attn
+
+        register_s2attn()
     model = load_causal_lm(
         m.name_or_path,
         dtype=m.dtype,
