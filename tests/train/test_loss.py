@@ -28,3 +28,24 @@ def test_chunked_loss_and_grads_match_full_cross_entropy(chunk):
     torch.testing.assert_close(total / count, want)
     for g, w in zip(got_grads, want_grads, strict=True):
         torch.testing.assert_close(g, w)
+
+
+def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llama, make_config, tmp_path):
+    """The decoder is called directly (not through the wrapped forward), yet bf16 runs the LoRA matmuls in bf16."""
+    import torch
+
+    from reviewgpt.train import _training_arguments
+    from reviewgpt.train._model import build_model
+    from reviewgpt.train._trainer import ReviewTrainer
+
+    cfg = make_config(dataset, tiny_llama, version="amp")
+    assert cfg.model.dtype == "bfloat16"
+    model = build_model(cfg, device_map="cpu")
+    trainer = ReviewTrainer(model=model, args=_training_arguments(cfg, tmp_path, has_eval=False), loss_chunk_size=16)
+    seen: list[torch.dtype] = []
+    lora_a = next(m for name, m in model.named_modules() if name.endswith("q_proj.lora_A.default"))
+    assert lora_a.weight.dtype == torch.float32  # trainable weights stay fp32 (the optimizer's master copy)
+    lora_a.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    ids = torch.randint(3, 100, (1, 32))
+    loss = trainer.compute_loss(model, {"input_ids": ids, "labels": ids}, num_items_in_batch=32)
+    assert torch.isfinite(loss) and seen and set(seen) == {torch.bfloat16}

@@ -32,8 +32,12 @@ class ReviewTrainer(Trainer):
         mask = inputs.get("attention_mask")
         self.tokens_seen += int(mask.sum()) if mask is not None else labels.numel()
         decoder, head = backbone_and_head(model)
-        hidden = decoder(input_ids=inputs["input_ids"], attention_mask=mask, use_cache=False).last_hidden_state
-        loss_sum, count = causal_lm_loss_sum(hidden, labels, head, self.loss_chunk_size)
+        # The Trainer relies on accelerate wrapping model.forward in autocast; the decoder called
+        # directly skips that wrapper, so enter it here (a no-op under DeepSpeed, which casts itself).
+        # Without it the fp32 LoRA weights ran their matmuls in fp32: 5,664 vs 7,569 tokens/s on an H200.
+        with self.accelerator.autocast():
+            hidden = decoder(input_ids=inputs["input_ids"], attention_mask=mask, use_cache=False).last_hidden_state
+            loss_sum, count = causal_lm_loss_sum(hidden, labels, head, self.loss_chunk_size)
         if num_items_in_batch is None or not model.training:
             loss = loss_sum / max(count, 1)
         else:
