@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewgpt.dataset._budget import Budget, Dropped, Fitted, fit_example, split_paper, trim_review
-from reviewgpt.prompting import instruction_for
-from reviewgpt.prompting import encode_example, encode_output, encode_prompt
+from reviewgpt.prompting import encode_example, encode_output, encode_prompt, instruction_for
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review, render_review
 
 from .dataset_helpers import paper_text, review_aspects
