@@ -75,10 +75,11 @@ def apply_rope_scaling(config: PretrainedConfig, rope_scaling: dict[str, Any] | 
 
 
 def scaled_context(base_context: int, rope_scaling: dict[str, Any] | None) -> int:
-    """The context a model covers after scaling: base x factor (base when unscaled)."""
+    """The context a model covers after scaling: (original) base x factor; the base when unscaled."""
     if not rope_scaling:
         return base_context
-    return int(base_context * float(rope_scaling.get("factor", 1.0)))
+    base = rope_scaling.get("original_max_position_embeddings") or base_context
+    return int(base * float(rope_scaling.get("factor", 1.0)))
 
 
 def resolve_attn_implementation(name: str) -> str:

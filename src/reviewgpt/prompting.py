@@ -108,3 +108,16 @@ def encode_example(
     return EncodedExample(
         encode_prompt(tokenizer, instruction, paper_text), encode_output(tokenizer, review_text)
     )
+
+
+def tokenizer_identity(name: str, tokenizer: PreTrainedTokenizerBase) -> dict[str, object]:
+    """What identifies the counting: build-dataset records it, train checks its tokenizer against it."""
+    import hashlib
+
+    template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else str(tokenizer.chat_template)
+    return {
+        "name": name,
+        "class": type(tokenizer).__name__,
+        "vocab_size": len(tokenizer),
+        "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(),
+    }

@@ -51,3 +51,16 @@ def test_an_empty_split_is_one_clear_error_before_any_model_loads(run_data):
     assert result.exit_code != 0
     assert "has an empty test split" in str(result.exception)
     assert not (run_data / "infer").exists()
+
+
+def test_review_writes_one_review_unless_the_config_asks_for_more(run_data, fixtures_dir, tmp_path):
+    pdf = fixtures_dir / "pdfs" / "N18-3011.pdf"
+    args = ["review", str(pdf), "--run", RUN, "--data-dir", str(run_data), "--set", "sampling.max_new_tokens=8"]
+    one = runner.invoke(app, args)
+    assert one.exit_code == 0, one.output
+    assert "=== sample" not in one.output
+    config = tmp_path / "review.yaml"
+    config.write_text("samples: 2\n")
+    two = runner.invoke(app, [*args, "--config", str(config)])
+    assert two.exit_code == 0, two.output
+    assert "=== sample 1 ===" in two.output

@@ -87,3 +87,30 @@ def test_plan_batches_fits_the_budget_longest_first():
     assert all(len(b) <= 2 for b in batches[:1])
     with pytest.raises(ValueError, match="GiB"):
         plan_batches([10_000], kv, 5, 1000, budget_bytes=1000)
+
+
+def test_repetition_penalty_sees_only_each_papers_own_tokens(model):
+    """A shorter paper's gap up to the batch's longest prompt must not count as tokens it repeated."""
+    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+    prompts = _prompts()
+    short = prompts[1]  # 9 tokens, in a batch whose longest prompt has 41
+    ids = torch.tensor([short], device=model.device)
+    alone = model.generate(ids, max_new_tokens=8, min_new_tokens=8, do_sample=False, repetition_penalty=3.0,
+                           pad_token_id=0)[0, ids.shape[1]:].tolist()
+    pad = alone[0]  # the pad is the token the paper picks first: penalising it would change the review
+    assert pad not in short
+    outs = generate_shared(
+        model, [PromptBatchItem(i, p) for i, p in enumerate(prompts)], 1,
+        SamplingParams(max_new_tokens=8, temperature=0, stop_at_eos=False),
+        LogitsProcessorList([RepetitionPenaltyLogitsProcessor(3.0)]), eos_token_ids=[2], pad_token_id=pad,
+    )
+    assert outs[1].token_ids == alone
+
+
+def test_the_cache_is_sized_in_the_models_dtype(model):
+    kv = KVShape.of(model)  # the fixture's model is float32: 4 bytes per cached element
+    config = model.config
+    assert kv.dtype_bytes == 4
+    assert kv.bytes_per_token == 2 * config.num_hidden_layers * config.num_key_value_heads * 4 * (
+        config.hidden_size // config.num_attention_heads)

@@ -83,3 +83,24 @@ def test_json_prompt_style_becomes_the_review_text_format(run_data):
     assert len(preds) == 3 and all(p.system == "openai:gpt-4o:json" for p in preds)
     assert preds[0].text.startswith("[Significance and novelty]\n<T0> D.\n\n[Potential reasons for acceptance]\n<T1> D.")
     assert preds[0].n_points == 4
+
+
+def test_json_prompt_style_asks_for_each_records_own_schema(run_data):
+    from reviewgpt.records import InstructionExample
+    from reviewgpt.store import StageRun
+
+    with StageRun(run_data, "dataset", "d7", records="test.jsonl", id_key="id") as stage:
+        stage.append(InstructionExample(id="p7", instruction="Review it.", input="[TITLE]\nT", output="",
+                                        input_tokens=0, output_tokens=0, schema="7-aspect"))
+    aspects = ASPECT_SCHEMAS["7-aspect"]
+    asked = []
+
+    def json_answer(body: dict) -> str:
+        asked.append(body["messages"][-1]["content"])
+        return json.dumps({name: [{"title": "T", "detail": "D."}] for name in aspects})
+
+    with FakeOpenAIServer(json_answer) as server:
+        run(_cfg(run_data, server, prompt_style="json", samples=1, input="d7:test"))
+    assert all(name in asked[0] for name in aspects)
+    (pred,) = _predictions(run_data, "oa")
+    assert pred.text.startswith(f"[{aspects[0]}]") and pred.n_points == 7

@@ -97,6 +97,13 @@ def test_long_papers_are_cut_to_the_prompt_budget(run_data):
     assert any(p.prompt_truncated for p in preds)
 
 
+def test_by_default_prompt_and_review_fit_the_trained_context(run_data):
+    """The run trained on 400 tokens (prompt + review): a 300-token review leaves the prompt 100."""
+    run(_config(run_data, samples=1, sampling={"max_new_tokens": 300, "temperature": 0}))
+    preds = _predictions(run_data)
+    assert all(p.prompt_tokens <= 100 for p in preds) and any(p.prompt_truncated for p in preds)
+
+
 def test_config_errors_name_the_fix(data_dir):
     from pydantic import ValidationError
 

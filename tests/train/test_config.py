@@ -120,3 +120,39 @@ def test_incomplete_rope_scaling_is_a_config_error():
         load_config(TrainConfig, None, sets=["model.name_or_path=x", "model.rope_scaling={rope_type: llama3, factor: 8}"])
     with pytest.raises(ConfigError, match="rope_type 'ntk' is not one of"):
         load_config(TrainConfig, None, sets=["model.name_or_path=x", "model.rope_scaling={rope_type: ntk, factor: 2}"])
+
+
+def _dataset_version(data_dir: Path, version: str, review_schema: str, tokenizer: dict | None = None) -> None:
+    from reviewgpt.store import StageRun
+
+    from .conftest import example
+
+    with StageRun(data_dir, "dataset", version, params={"review_schema": review_schema},
+                  records="train.jsonl", id_key="id") as stage:
+        if tokenizer is not None:
+            stage.extra["tokenizer"] = tokenizer
+        for i in range(2):
+            stage.append(example(i))
+
+
+def test_the_run_takes_the_datasets_schema_and_refuses_another(data_dir, tiny_llama, make_config):
+    from reviewgpt.train._validate import preflight
+
+    _dataset_version(data_dir, "d7", "7-aspect")
+    cfg = make_config(data_dir, tiny_llama, "r7")
+    assert preflight(cfg.model_copy(update={"input": "d7"})).schema == "7-aspect"
+    with pytest.raises(ConfigError, match="schema_name 4-aspect does not match dataset 'd7'.*7-aspect"):
+        preflight(cfg.model_copy(update={"input": "d7", "schema_name": "4-aspect"}))
+
+
+def test_a_tokenizer_other_than_the_datasets_fails_before_loading(data_dir, tiny_llama, make_config, monkeypatch):
+    import reviewgpt.train._model as train_model
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the model was loaded before the tokenizer was checked")
+
+    monkeypatch.setattr(train_model, "load_causal_lm", forbidden)
+    _dataset_version(data_dir, "other", "4-aspect",
+                     tokenizer={"name": "some/other-model", "vocab_size": 128256, "chat_template_sha256": "0" * 64})
+    with pytest.raises(ConfigError, match="tokenizes differently from the dataset's tokenizer 'some/other-model'"):
+        run(make_config(data_dir, tiny_llama, "bad").model_copy(update={"input": "other"}))

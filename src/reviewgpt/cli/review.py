@@ -20,7 +20,7 @@ def review(
     adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
     backend: str | None = typer.Option(None, "--backend", help="hf or openai."),
     base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL."),
-    samples: int = typer.Option(1, "--samples", min=1, help="How many reviews to write."),
+    samples: int | None = typer.Option(None, "--samples", min=1, help="How many reviews to write [default: 1]."),
     parser: str = typer.Option("pymupdf", "--parser", help="PDF parser: pymupdf, grobid or nougat."),
     penalize_empty: float | None = typer.Option(None, "--penalize-empty", help="Lower empty-aspect refusals (hf)."),
     data_dir: DataDir = None,
@@ -38,6 +38,8 @@ def review(
     from reviewgpt.parse import parse_pdf
 
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
+    if samples is None and not _config_sets_samples(config, sets):
+        samples = 1  # one review unless asked: infer's default of 5 is for datasets
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
         backend=backend, samples=samples, penalize_empty=penalize_empty,
@@ -45,8 +47,16 @@ def review(
     setup_logging(bool(cfg.verbose))
     paper = parse_pdf(pdf, parser=parser)
     for prediction in review_paper(cfg, paper.forum, paper.text):
-        if samples > 1:
+        if cfg.samples > 1:
             typer.echo(f"=== sample {prediction.sample} ===")
         typer.echo(prediction.text)
         if prediction.unparsable:
             typer.echo("(warning: no aspect header could be parsed from this output)", err=True)
+
+
+def _config_sets_samples(config: Path | None, sets: list[str]) -> bool:
+    import yaml
+
+    if any(item.split("=", 1)[0].strip() == "samples" for item in sets):
+        return True
+    return config is not None and "samples" in (yaml.safe_load(config.read_text(encoding="utf-8")) or {})

@@ -58,7 +58,7 @@ def merge(
     run: str = typer.Option(..., "--run", help="Train run name (folder under data/train/)."),
     data_dir: DataDir = None,
 ) -> None:
-    """Merge the run's adapter into the base weights (bf16, on CPU) -> data/train/<run>/merged/.
+    """Merge the run's adapter into the base weights (the run's dtype, on CPU) -> data/train/<run>/merged/.
 
     Example: reviewgpt train merge --run r1
     """
@@ -88,13 +88,19 @@ def launch(
     import subprocess
 
     from reviewgpt.errors import ConfigError
-    from reviewgpt.train.launch import launch_command
+    from reviewgpt.train import MULTI_GPU_NEEDS_DEEPSPEED
+    from reviewgpt.train.config import TrainConfig
+    from reviewgpt.train.launch import launch_command, mixed_precision_of
 
     if config is None:
         raise ConfigError("train launch: --config is required")
+    # the config is checked here, once, before any process starts
+    cfg = build_config(TrainConfig, config, sets, data_dir=data_dir, version=version, resume=resume)
+    if num_gpus > 1 and cfg.training.deepspeed is None:
+        raise ConfigError(f"train launch: {MULTI_GPU_NEEDS_DEEPSPEED}")
     try:
         cmd = launch_command(config, version, num_gpus, launcher=launcher, sets=sets or (), resume=resume,
-                             data_dir=data_dir)
+                             data_dir=data_dir, mixed_precision=mixed_precision_of(cfg.model.dtype))
     except ValueError as exc:
         raise ConfigError(f"train launch: {exc}") from None
     typer.echo(shlex.join(cmd))

@@ -9,13 +9,12 @@ Public: :func:`run`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from reviewgpt.prompting import instruction_for
+from reviewgpt.prompting import instruction_for, tokenizer_identity
 
 if TYPE_CHECKING:
     from reviewgpt.dataset.config import DatasetConfig
@@ -63,7 +62,7 @@ def run(cfg: DatasetConfig) -> StageReport:
         cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=joined.inputs,
         records=split_names["train"], id_key="id",
     ) as run:
-        run.extra["tokenizer"] = _tokenizer_identity(cfg.tokenizer, tokenizer)
+        run.extra["tokenizer"] = tokenizer_identity(cfg.tokenizer, tokenizer)
         done: set[str] = set()
         for split, name in split_names.items():
             done |= run.done_ids(name)
@@ -134,14 +133,3 @@ def run(cfg: DatasetConfig) -> StageReport:
             truncated=collector.truncated, exports=sorted(exports),
         )
     return run.report()
-
-
-def _tokenizer_identity(name: str, tokenizer) -> dict[str, object]:
-    """What train/infer can check to know they count with the same tokenizer and template."""
-    template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else str(tokenizer.chat_template)
-    return {
-        "name": name,
-        "class": type(tokenizer).__name__,
-        "vocab_size": len(tokenizer),
-        "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(),
-    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-SPLITS = ("train", "val", "test")
+from reviewgpt.records.dataset import SPLITS
+
+__all__ = ["SPLITS", "assign_split"]
 
 
 def assign_split(key: str, fractions: tuple[float, float, float], seed: int) -> str:

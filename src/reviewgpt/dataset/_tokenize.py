@@ -49,10 +49,10 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     Raises:
         ConfigError: it cannot be loaded, or it has no chat template to count with.
     """
-    from transformers import AutoTokenizer
+    from reviewgpt.modeling import load_tokenizer as load
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
+        tokenizer = load(name)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"--tokenizer {name!r}: cannot load it ({str(exc).splitlines()[0]})") from exc
     if not getattr(tokenizer, "chat_template", None):

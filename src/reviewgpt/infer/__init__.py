@@ -18,8 +18,8 @@ from reviewgpt.infer._text import clean_review
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
 from reviewgpt.prompting import instruction_for
-from reviewgpt.records import Prediction
-from reviewgpt.store import StageReport, StageRun, iter_jsonl
+from reviewgpt.records import Prediction, read_run_info
+from reviewgpt.store import StageReport, StageRun, iter_jsonl, stage_dir
 
 if TYPE_CHECKING:
     from reviewgpt.infer.config import InferConfig
@@ -41,12 +41,11 @@ def system_name(cfg: InferConfig) -> str:
 
 
 def _default_schema(cfg: InferConfig) -> str:
+    """``--schema``, else the train run's, else 4-aspect (for papers that carry no schema of their own)."""
     if cfg.schema_name:
         return cfg.schema_name
     if cfg.run:
-        from reviewgpt.infer._hf import read_run_info
-
-        return read_run_info(cfg.data_dir, cfg.run)[1].get("schema") or "4-aspect"
+        return read_run_info(stage_dir(cfg.data_dir, "train") / cfg.run).schema
     return "4-aspect"
 
 
@@ -56,10 +55,10 @@ def predict(
     """Generate the wanted samples: yields ``(forum, sample, prediction or the error)`` as they finish."""
     system = system_name(cfg)
     total = sum(len(samples) for _, samples in wanted)
+    schema = _default_schema(cfg)
     if cfg.backend == "openai":
         from reviewgpt.infer._openai import generate_openai
 
-        schema = _default_schema(cfg)
         items = [(request, sample) for request, samples in wanted for sample in samples]
         for (request, sample), answer, _stats in generate_openai(cfg, items, schema):
             if isinstance(answer, Exception):
@@ -85,7 +84,7 @@ def predict(
         prompts.append(PreparedPrompt(request, ids, truncated, samples))
     outputs = backend.generate(prompts)
     for prompt, sample, out in track(outputs, total=total, description="reviews", per_hour="reviews"):
-        clean = clean_review(backend.decode(out.token_ids), prompt.request.schema or backend.schema)
+        clean = clean_review(backend.decode(out.token_ids), prompt.request.schema or schema)
         yield prompt.request.forum, sample, Prediction(
             forum=prompt.request.forum, sample=sample, system=system, text=clean.text,
             prompt_tokens=out.prompt_tokens, completion_tokens=len(out.token_ids), seconds=round(out.seconds, 3),
@@ -96,7 +95,7 @@ def predict(
 
 def run(cfg: InferConfig) -> StageReport:
     """Write ``cfg.samples`` reviews for every paper of the input (see the module doc)."""
-    ref, requests = load_requests(cfg.data_dir, cfg.input, _default_schema(cfg), instruction_for)
+    ref, requests = load_requests(cfg.data_dir, cfg.input, _default_schema(cfg))
     if cfg.limit is not None:
         requests = requests[: cfg.limit]
     with StageRun(

@@ -235,15 +235,24 @@ class KVShape:
     dtype_bytes: int
 
     @classmethod
-    def of(cls, model: PreTrainedModel, dtype_bytes: int = 2) -> KVShape:
+    def of(cls, model: PreTrainedModel) -> KVShape:
         config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
         heads = config.num_attention_heads
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        dtype_bytes = cache_dtype_of(model).itemsize
         return cls(config.num_hidden_layers, getattr(config, "num_key_value_heads", None) or heads, head_dim, dtype_bytes)
 
     @property
     def bytes_per_token(self) -> int:
         return 2 * self.layers * self.kv_heads * self.head_dim * self.dtype_bytes
+
+
+def cache_dtype_of(model: PreTrainedModel) -> torch.dtype:
+    """The KV cache's dtype: the model's floating-point dtype (bf16 for a 4-bit model's packed weights)."""
+    import torch
+
+    dtype = next(p for p in model.parameters() if p.is_floating_point()).dtype
+    return dtype if dtype in (torch.float16, torch.bfloat16, torch.float32) else torch.bfloat16
 
 
 def batch_cache_bytes(kv: KVShape, prompt_lens: Sequence[int], n_samples: int, max_new_tokens: int) -> int:
@@ -299,6 +308,8 @@ def auto_cache_budget(model: PreTrainedModel, device: torch.device, longest_prom
     if device.type != "cuda":  # CPU runs are tests and demos: a fixed, modest budget
         return 4 * 2**30
     free, _total = torch.cuda.mem_get_info(device)
+    # what PyTorch holds but no tensor uses (the last batch's cache) is free for the next batch too
+    free += torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
     config = model.config
     width = config.hidden_size * 8 + getattr(config, "intermediate_size", 4 * config.hidden_size) * 4
     prefill = longest_prompt * width * 2  # hidden states, q/k/v, MLP activations of one paper, bf16
@@ -361,9 +372,7 @@ def generate_shared(
     steps = max(params.max_new_tokens - 1, 0)
     total = prefix_len + n * max(steps, 1)
     aligned = math.ceil(total / 16) * 16  # SDPA's memory-efficient kernel wants 16-aligned mask rows
-    cache_dtype = next(p for p in model.parameters() if p.is_floating_point()).dtype
-    if cache_dtype not in (torch.float16, torch.bfloat16, torch.float32):
-        cache_dtype = torch.bfloat16
+    cache_dtype = cache_dtype_of(model)
     config = model.config
     groups = config.num_attention_heads // kv.kv_heads
     shape = (papers, kv.kv_heads, total, kv.head_dim)
@@ -386,6 +395,10 @@ def generate_shared(
     ids = torch.full((papers * n, prefix_len + params.max_new_tokens), pad_token_id, dtype=torch.long, device=device)
     for p, prompt in enumerate(prompts):
         ids[p * n : (p + 1) * n, : lens[p]] = torch.tensor(prompt.prompt_ids, dtype=torch.long, device=device)
+        # the gap up to the longest prompt repeats this prompt's last token, not the pad (often EOS),
+        # so the logits processors see only this paper's tokens: the repetition penalty counts a token
+        # once, and a penalised EOS would lengthen the reviews of shorter papers in a batch
+        ids[p * n : (p + 1) * n, lens[p] : prefix_len] = prompt.prompt_ids[-1]
     positions = torch.tensor(lens, device=device).repeat_interleave(n)
     eos = torch.tensor(list(eos_token_ids) or [-1], device=device)
     finished = torch.zeros(papers * n, dtype=torch.bool, device=device)

@@ -9,7 +9,6 @@ template training used). Generation runs through :mod:`reviewgpt.infer._engine` 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,22 +28,10 @@ from reviewgpt.infer._engine import (
 from reviewgpt.infer._inputs import ReviewRequest
 from reviewgpt.infer.config import InferConfig
 from reviewgpt.logging import get_logger
+from reviewgpt.records.train import RunInfo, read_run_info
 from reviewgpt.store import stage_dir
 
 log = get_logger(__name__)
-
-
-def read_run_info(data_dir: Path, run: str) -> tuple[Path, dict[str, Any]]:
-    """``data/train/<run>`` and its ``run_info.json``.
-
-    Raises:
-        StoreError: no such run, or it has not finished (no run_info.json).
-    """
-    run_dir = stage_dir(data_dir, "train") / run
-    path = run_dir / "run_info.json"
-    if not path.exists():
-        raise StoreError(f"train run '{run}' not found or not finished: no {path}")
-    return run_dir, json.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -65,25 +52,26 @@ class HFBackend:
         from reviewgpt.modeling import load_causal_lm, load_tokenizer
 
         self.cfg = cfg
-        info: dict[str, Any] = {}
+        info: RunInfo | None = None
         adapter: Path | None = cfg.adapter
         if cfg.run:
-            run_dir, info = read_run_info(cfg.data_dir, cfg.run)
-            adapter = run_dir / info.get("adapter_dir", "adapter")
+            run_dir = stage_dir(cfg.data_dir, "train") / cfg.run
+            info = read_run_info(run_dir)
+            adapter = run_dir / info.adapter_dir
             if not (adapter / "adapter_config.json").exists():
                 raise StoreError(f"train run '{cfg.run}' has no adapter at {adapter}")
-        base = cfg.model or info.get("base_model")
+        base = cfg.model or (info.base_model if info else None)
         if not base:
             raise ConfigError("no model: pass --model, or a --run whose run_info.json names base_model")
         self.info = info
-        self.schema = cfg.schema_name or info.get("schema") or "4-aspect"
-        dtype = cfg.hf.dtype or info.get("dtype") or "bfloat16"
-        load_in_4bit = cfg.hf.load_in_4bit if cfg.hf.load_in_4bit is not None else bool(info.get("load_in_4bit", False))
+        dtype = cfg.hf.dtype or (info.dtype if info else "bfloat16")
+        load_in_4bit = cfg.hf.load_in_4bit if cfg.hf.load_in_4bit is not None else bool(info and info.load_in_4bit)
         device = cfg.hf.device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.device = torch.device(device)
         self.max_prompt_tokens = cfg.hf.max_prompt_tokens
-        if self.max_prompt_tokens is None and info.get("max_seq_len"):
-            self.max_prompt_tokens = int(info["max_seq_len"])
+        if self.max_prompt_tokens is None and info and info.max_seq_len:
+            # the trained context holds prompt and review: leave the review its room
+            self.max_prompt_tokens = max(16, info.max_seq_len - cfg.sampling.max_new_tokens)
 
         tokenizer_dir = adapter if adapter is not None and (adapter / "tokenizer_config.json").exists() else base
         self.tokenizer = load_tokenizer(tokenizer_dir)
@@ -92,7 +80,7 @@ class HFBackend:
             base,
             dtype=dtype,
             load_in_4bit=load_in_4bit,
-            rope_scaling=info.get("rope_scaling"),
+            rope_scaling=info.rope_scaling if info else None,
             device_map=({"": device} if load_in_4bit else None),
         )
         if not load_in_4bit:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewgpt.errors import ConfigError, StoreError
+from reviewgpt.prompting import instruction_for
 from reviewgpt.records import InstructionExample, ParsedPaper
+from reviewgpt.records.dataset import SPLITS
 from reviewgpt.store import InputRef, latest_version, read_records, resolve_input
-
-SPLITS = ("train", "val", "test")
 
 
 @dataclass
@@ -47,13 +47,9 @@ def parse_input_spec(spec: str | None, data_dir: Path) -> tuple[str, str | None,
     return "parse", (rest[0] if rest and rest[0] else None), ""
 
 
-def load_requests(
-    data_dir: Path, spec: str | None, default_schema: str, instruction_for
-) -> tuple[InputRef, list[ReviewRequest]]:
-    """Read the papers of ``spec``.
-
-    Args:
-        instruction_for: schema -> instruction, for papers read from parse (dataset records carry theirs).
+def load_requests(data_dir: Path, spec: str | None, default_schema: str) -> tuple[InputRef, list[ReviewRequest]]:
+    """Read the papers of ``spec``: a dataset split's records carry their instruction; papers read
+    from parse get the training instruction of ``default_schema``.
 
     Raises:
         StoreError: the version or split does not exist.

@@ -56,11 +56,12 @@ def generate_openai(
         request, sample = item
         started = time.perf_counter()
         if cfg.prompt_style == "json":
-            messages = prompt_messages(json_instruction(schema), request.paper_text)
+            wanted = request.schema or schema  # a dataset record carries its own schema
+            messages = prompt_messages(json_instruction(wanted), request.paper_text)
             aspects, response = await client.chat_json(
-                messages, validate=lambda obj: aspects_from_json(obj, schema), seed=sample, **extra
+                messages, validate=lambda obj: aspects_from_json(obj, wanted), seed=sample, **extra
             )
-            text = render_review(aspects, schema)
+            text = render_review(aspects, wanted)
         else:
             messages = prompt_messages(request.instruction, request.paper_text)
             response = await client.chat(messages, seed=sample, **extra)

@@ -46,7 +46,8 @@ class HFConfig(StrictModel):
     max_batch_papers: int = Field(32, ge=1, description="Papers per batch at most.")
     max_prompt_tokens: int | None = Field(
         None, ge=16,
-        description="Cut longer papers to this many prompt tokens (default: the run's max_seq_len, else none).",
+        description="Cut longer papers to this many prompt tokens (default: the run's max_seq_len minus "
+        "sampling.max_new_tokens, else none).",
     )
     device: str | None = Field(None, description="cuda, cpu... (default: cuda when available).")
 
@@ -77,7 +78,8 @@ class InferConfig(StageConfig):
     hf: HFConfig = Field(default_factory=HFConfig)
     llm: LLMConfig = Field(
         default_factory=lambda: LLMConfig(model="gpt-4o", temperature=0.7),
-        description="openai backend: server, model and limits (model/base_url also settable with --model/--base-url).",
+        description="openai backend: server, model and limits (model/base_url also settable with --model/--base-url; "
+        "temperature and max_tokens come from sampling).",
     )
 
     @model_validator(mode="after")

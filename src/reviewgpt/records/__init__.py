@@ -11,6 +11,7 @@ from reviewgpt.records.dataset import InstructionExample
 from reviewgpt.records.evaluate import MatchResult, PointMatch
 from reviewgpt.records.infer import Prediction
 from reviewgpt.records.parse import ParsedPaper, Section
+from reviewgpt.records.train import RunInfo, read_run_info
 
 __all__ = [
     "AggregatedReview",
@@ -22,5 +23,7 @@ __all__ = [
     "Prediction",
     "Record",
     "Reply",
+    "RunInfo",
     "Section",
+    "read_run_info",
 ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from reviewgpt.records.base import Record
 
+#: the files of a dataset version, one per split (by paper)
+SPLITS = ("train", "val", "test")
+
 
 class InstructionExample(Record):
     id: str  # the forum

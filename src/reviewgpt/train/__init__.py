@@ -16,12 +16,18 @@ import yaml
 from reviewgpt.config import dump_config
 from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.logging import get_logger
+from reviewgpt.records.train import RUN_INFO, RunInfo
 from reviewgpt.store import StageReport, StageRun, iter_jsonl, stage_dir, write_json_atomic
 from reviewgpt.train.config import TrainConfig
 
 log = get_logger(__name__)
 
 METRICS = "metrics.jsonl"
+#: The chunked loss calls the decoder directly; plain DDP synchronises gradients only through its
+#: own forward, so several processes train with DeepSpeed, whose ZeRO reduces through parameter hooks.
+MULTI_GPU_NEEDS_DEEPSPEED = (
+    "several GPUs need DeepSpeed: set training.deepspeed to configs/deepspeed/zero2.json (or zero3.json)"
+)
 
 
 def run(cfg: TrainConfig) -> StageReport:
@@ -36,6 +42,10 @@ def run(cfg: TrainConfig) -> StageReport:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size > 1 and not cfg.version:
         raise ConfigError("several processes need one run name: pass --version <run> (reviewgpt train launch does)")
+    if world_size > 1 and cfg.training.deepspeed is None:
+        raise ConfigError(MULTI_GPU_NEEDS_DEEPSPEED)
+    if cfg.training.deepspeed is not None:
+        set_single_process_env()
     run_dir = stage_dir(cfg.data_dir, "train") / (cfg.version or "")
     checkpoints = run_dir / "checkpoints"
     if cfg.resume and not _last_checkpoint(checkpoints):
@@ -45,7 +55,9 @@ def run(cfg: TrainConfig) -> StageReport:
 
     rank = int(os.environ.get("RANK", "0"))
     if rank != 0:  # only rank 0 writes the run folder; the others train and save checkpoints with it
-        return _train(cfg, checks, run_dir, write=None)
+        _train(cfg, checks, run_dir, write=None)
+        return StageReport("train", cfg.version or "", run_dir, counts={"ok": 0, "skipped": 0, "failed": 0},
+                           extra={"rank": rank})
     with StageRun(
         cfg.data_dir, "train", cfg.version, params=dump_config(cfg), inputs=[checks.dataset],
         records=METRICS, id_key="step",
@@ -59,6 +71,24 @@ def run(cfg: TrainConfig) -> StageReport:
     return stage.report()
 
 
+def set_single_process_env() -> None:
+    """Let DeepSpeed start a one-process group when no launcher did (``reviewgpt train`` on one GPU).
+
+    Without a launcher's variables DeepSpeed falls back to MPI discovery, which needs mpi4py and an
+    MPI runtime; a launcher's own variables are left as they are.
+    """
+    import socket
+
+    if "LOCAL_RANK" in os.environ:
+        return
+    with socket.socket() as sock:  # a free port for the one-process rendezvous
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for key, value in {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1",
+                       "MASTER_PORT": str(port)}.items():
+        os.environ.setdefault(key, value)
+
+
 def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any]:
     import torch
 
@@ -67,9 +97,11 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
     from reviewgpt.train._trainer import MetricsCallback, ReviewTrainer, metrics_key
+    from reviewgpt.train._validate import check_tokenizer
 
     t = cfg.training
     tokenizer = load_tokenizer(cfg.model.name_or_path)
+    check_tokenizer(tokenizer, cfg.model.name_or_path, checks.dataset_tokenizer)
     tokenizer.padding_side = "right"
     train = encode_split(checks.dataset.file("train.jsonl"), tokenizer, t.max_seq_len, cfg.limit)
     for example_id, length in train.too_long:
@@ -99,13 +131,14 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     if resume_from:
         log.info("resuming from %s", resume_from)
     result = trainer.train(resume_from_checkpoint=resume_from)
-    eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None
+    # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
     trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
+    if write is not None:
+        write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
+    eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers
     if write is None:
         return {}
-    tokenizer.save_pretrained(run_dir / "adapter")
-    write_json_atomic(run_dir / "run_info.json", run_info(cfg, checks.dataset.path))
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
     plot_losses(run_dir / METRICS, run_dir / "loss.png")
     extra: dict[str, Any] = {
         "train_examples": len(train.examples),
@@ -121,18 +154,13 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     return extra
 
 
-def run_info(cfg: TrainConfig, dataset_path: Path) -> dict[str, Any]:
-    """The run_info.json contract that infer reads."""
-    return {
-        "base_model": cfg.model.name_or_path,
-        "adapter_dir": "adapter",
-        "rope_scaling": cfg.model.rope_scaling,
-        "max_seq_len": cfg.training.max_seq_len,
-        "schema": cfg.schema_name,
-        "dtype": cfg.model.dtype,
-        "load_in_4bit": cfg.model.load_in_4bit,
-        "dataset": str(dataset_path),
-    }
+def run_info(cfg: TrainConfig, dataset_path: Path, schema: str) -> dict[str, Any]:
+    """The run_info.json contract (:class:`reviewgpt.records.RunInfo`) that infer and merge read."""
+    return RunInfo(
+        base_model=cfg.model.name_or_path, adapter_dir="adapter", rope_scaling=cfg.model.rope_scaling,
+        max_seq_len=cfg.training.max_seq_len, schema=schema, dtype=cfg.model.dtype,
+        load_in_4bit=cfg.model.load_in_4bit, dataset=str(dataset_path),
+    ).model_dump(mode="json")
 
 
 def _training_arguments(cfg: TrainConfig, run_dir: Path, has_eval: bool):

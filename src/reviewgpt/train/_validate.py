@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from reviewgpt.errors import ConfigError, require
-from reviewgpt.store import InputRef, resolve_input
-from reviewgpt.train.config import TrainConfig, deepspeed_zero_stage
+from reviewgpt.store import InputRef, read_manifest, resolve_input
+from reviewgpt.train.config import TrainConfig
 from reviewgpt.train.s2attn import SUPPORTED_MODEL_TYPES
-
-if TYPE_CHECKING:
-    from transformers import PretrainedConfig
 
 
 @dataclass
@@ -19,10 +16,10 @@ class Preflight:
     """What the checks found and the rest of the stage uses."""
 
     dataset: InputRef
-    model_config: PretrainedConfig
-    base_context: int
-    scaled_context: int
-    zero_stage: int | None
+    #: the dataset's review schema (what the run learns to write; infer reads it from run_info.json)
+    schema: str
+    #: how the dataset counted tokens (:func:`reviewgpt.prompting.tokenizer_identity`), when it says
+    dataset_tokenizer: dict[str, Any] | None
 
 
 def preflight(cfg: TrainConfig) -> Preflight:
@@ -36,13 +33,20 @@ def preflight(cfg: TrainConfig) -> Preflight:
     require("peft", "train", "LoRA training")
     if cfg.model.load_in_4bit:
         require("bitsandbytes", "train", "4-bit QLoRA loading (model.load_in_4bit)")
-    zero_stage = deepspeed_zero_stage(cfg.training.deepspeed)
     if cfg.training.deepspeed is not None:
         require("deepspeed", "train", f"training.deepspeed ({cfg.training.deepspeed})")
     dataset = resolve_input(cfg.data_dir, "dataset", cfg.input)
     dataset.file("train.jsonl")
+    manifest = read_manifest(dataset.path) or {}
+    dataset_schema = (manifest.get("params") or {}).get("review_schema")
+    if cfg.schema_name and dataset_schema and cfg.schema_name != dataset_schema:
+        raise ConfigError(
+            f"schema_name {cfg.schema_name} does not match dataset '{dataset.version}', built with "
+            f"review_schema {dataset_schema}; drop schema_name to use the dataset's"
+        )
+    schema = cfg.schema_name or dataset_schema or "4-aspect"
 
-    from reviewgpt.modeling import load_config
+    from reviewgpt.modeling import load_config, scaled_context
 
     try:
         model_config = load_config(cfg.model.name_or_path)
@@ -57,11 +61,30 @@ def preflight(cfg: TrainConfig) -> Preflight:
     base_context = int(getattr(model_config, "max_position_embeddings", 0) or 0)
     factor = float((cfg.model.rope_scaling or {}).get("factor", 1.0))
     original = (cfg.model.rope_scaling or {}).get("original_max_position_embeddings")
-    scaled = int((original or base_context) * factor)
+    scaled = scaled_context(base_context, cfg.model.rope_scaling)
     if base_context and cfg.training.max_seq_len > scaled:
         how = f"{original or base_context} x RoPE factor {factor:g}" if cfg.model.rope_scaling else f"{base_context}, no RoPE scaling"
         raise ConfigError(
             f"training.max_seq_len {cfg.training.max_seq_len} is over the model's context {scaled} ({how}); "
             "raise model.rope_scaling.factor or lower training.max_seq_len"
         )
-    return Preflight(dataset, model_config, base_context, scaled, zero_stage)
+    return Preflight(dataset, schema, (manifest.get("extra") or {}).get("tokenizer"))
+
+
+def check_tokenizer(tokenizer: Any, name: str, counted_with: dict[str, Any] | None) -> None:
+    """The training tokenizer must count as the dataset did, or its budgets and masks are wrong.
+
+    Raises:
+        ConfigError: another vocabulary or chat template than the dataset's.
+    """
+    if not counted_with:
+        return
+    from reviewgpt.prompting import tokenizer_identity
+
+    ours = tokenizer_identity(name, tokenizer)
+    for key in ("vocab_size", "chat_template_sha256"):
+        if counted_with.get(key) is not None and counted_with[key] != ours[key]:
+            raise ConfigError(
+                f"model.name_or_path '{name}' tokenizes differently from the dataset's tokenizer "
+                f"'{counted_with.get('name')}' ({key} differs): rebuild the dataset with --tokenizer {name}"
+            )

@@ -108,7 +108,9 @@ class TrainConfig(StageConfig):
     model: ModelSection
     lora: LoraSection = Field(default_factory=LoraSection)
     training: TrainingSection = Field(default_factory=TrainingSection)
-    schema_name: str = Field("4-aspect", description="Review schema of the dataset (written to run_info.json).")
+    schema_name: Literal["4-aspect", "7-aspect"] | None = Field(
+        None, description="Review schema (default: the dataset's review_schema; written to run_info.json)."
+    )
     resume: bool = Field(False, description="Continue the run named by `version` from its last checkpoint.")
 
     @model_validator(mode="after")

@@ -22,6 +22,11 @@ def reviewgpt_script() -> str:
     return str(Path(sys.executable).with_name("reviewgpt"))
 
 
+def mixed_precision_of(dtype: str) -> str:
+    """accelerate's ``--mixed_precision`` for a model dtype (it overrides the Trainer's own choice)."""
+    return {"bfloat16": "bf16", "float16": "fp16"}.get(dtype, "no")
+
+
 def launch_command(
     config: Path,
     run: str,
@@ -33,6 +38,7 @@ def launch_command(
     data_dir: Path | None = None,
     main_port: int = 29500,
     script: str | None = None,
+    mixed_precision: str = "bf16",
 ) -> list[str]:
     """The argv that trains ``config`` as run ``run`` on ``num_gpus`` processes of this machine.
 
@@ -56,7 +62,7 @@ def launch_command(
         # --no_local_rank: the Trainer reads LOCAL_RANK from the environment, not from an argument
         return ["deepspeed", "--num_gpus", str(num_gpus), "--no_local_rank", "--master_port", str(main_port), *train]
     cmd = ["accelerate", "launch", "--num_processes", str(num_gpus), "--num_machines", "1",
-           "--mixed_precision", "bf16", "--dynamo_backend", "no"]
+           "--mixed_precision", mixed_precision, "--dynamo_backend", "no"]
     if num_gpus > 1:
         cmd.append("--multi_gpu")
     return [*cmd, "--main_process_port", str(main_port), *train]

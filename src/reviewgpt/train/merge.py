@@ -8,22 +8,14 @@ checked after merging: the seeds' merge silently produced fp16.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from reviewgpt.errors import StoreError, require
 from reviewgpt.logging import get_logger
+from reviewgpt.records.train import read_run_info
 from reviewgpt.store import stage_dir
 
 log = get_logger(__name__)
-
-
-def read_run_info(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run_info.json"
-    if not path.exists():
-        raise StoreError(f"{run_dir} is not a finished train run (no run_info.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
@@ -39,20 +31,20 @@ def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
 
     run_dir = stage_dir(data_dir, "train") / run
     info = read_run_info(run_dir)
-    adapter = run_dir / info.get("adapter_dir", "adapter")
+    adapter = run_dir / info.adapter_dir
     if not (adapter / "adapter_config.json").exists():
         raise StoreError(f"train run '{run}' has no adapter at {adapter}")
     base = load_causal_lm(
-        info["base_model"], dtype=info.get("dtype", "bfloat16"), rope_scaling=info.get("rope_scaling"),
+        info.base_model, dtype=info.dtype, rope_scaling=info.rope_scaling,
         device_map="cpu",
     )
     model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
-    expected = torch_dtype(info.get("dtype", "bfloat16"))
+    expected = torch_dtype(info.dtype)
     wrong = {str(p.dtype) for p in model.parameters() if p.dtype != expected}
     if wrong:
         raise StoreError(f"merged weights came out as {sorted(wrong)}, not {expected}; not saving them")
     out = run_dir / out_name
     model.save_pretrained(out, safe_serialization=True)
     load_tokenizer(adapter).save_pretrained(out)
-    log.info("merged %s into %s (%s) -> %s", adapter, info["base_model"], expected, out)
+    log.info("merged %s into %s (%s) -> %s", adapter, info.base_model, expected, out)
     return out
