@@ -74,14 +74,27 @@ def prompt_text(tokenizer: PreTrainedTokenizerBase, instruction: str, paper_text
     )
 
 
+def encode_text(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
+    """Token ids of ``text``, no special tokens added: the same ids as ``tokenizer(text)``.
+
+    A fast tokenizer's Rust backend is asked for ids only (``encode_batch_fast`` skips the
+    character offsets), about a quarter less CPU on a 40k-character paper: counting a whole
+    dataset is mostly this call.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and hasattr(backend, "encode_batch_fast"):
+        return backend.encode_batch_fast([text], add_special_tokens=False)[0].ids
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
 def encode_prompt(tokenizer: PreTrainedTokenizerBase, instruction: str, paper_text: str) -> list[int]:
     """Token ids of the prompt. The template carries its own BOS, so none is added here."""
-    return tokenizer(prompt_text(tokenizer, instruction, paper_text), add_special_tokens=False)["input_ids"]
+    return encode_text(tokenizer, prompt_text(tokenizer, instruction, paper_text))
 
 
 def encode_output(tokenizer: PreTrainedTokenizerBase, review_text: str) -> list[int]:
     """Token ids of the target review, ending with EOS (what the loss is computed on)."""
-    ids = tokenizer(review_text, add_special_tokens=False)["input_ids"]
+    ids = encode_text(tokenizer, review_text)
     if tokenizer.eos_token_id is not None:
         ids = ids + [tokenizer.eos_token_id]
     return ids

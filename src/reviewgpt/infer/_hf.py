@@ -100,13 +100,13 @@ class HFBackend:
 
     def encode(self, request: ReviewRequest) -> tuple[list[int], bool]:
         """Prompt ids via the chat template; a paper too long for ``max_prompt_tokens`` is cut at the end."""
-        from reviewgpt.prompting import encode_prompt
+        from reviewgpt.prompting import encode_prompt, encode_text
 
         ids = encode_prompt(self.tokenizer, request.instruction, request.paper_text)
         limit = self.max_prompt_tokens
         if limit is None or len(ids) <= limit:
             return ids, False
-        paper_ids = self.tokenizer(request.paper_text, add_special_tokens=False)["input_ids"]
+        paper_ids = encode_text(self.tokenizer, request.paper_text)
         keep = max(len(paper_ids) - (len(ids) - limit) - 8, 0)
         while True:  # re-tokenising the cut text can merge differently: shrink until it fits
             text = self.tokenizer.decode(paper_ids[:keep], skip_special_tokens=True)
