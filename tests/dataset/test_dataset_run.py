@@ -156,11 +156,28 @@ def test_without_crawl_output_venues_are_unknown(data_dir, tokenizer_dir, write_
 
 
 def test_process_pool_gives_the_same_records(data_dir, tokenizer_dir, write_inputs):
-    specs = [PaperSpec(forum=f"F{i}", title=f"Paper {i}") for i in range(5)] + [PaperSpec(forum="LONG", title="Long", n_sections=60)]
+    # the pool counts papers while they are read, before duplicate titles are known: the older
+    # of the two "Twin" papers is counted and then left out, exactly as without the pool
+    specs = [PaperSpec(forum=f"F{i}", title=f"Paper {i}") for i in range(5)] + [
+        PaperSpec(forum="LONG", title="Long", n_sections=60),
+        PaperSpec(forum="TWIN_OLD", title="Twin", tmdate=1_600_000_000_000),
+        PaperSpec(forum="TWIN_NEW", title="Twin", tmdate=1_700_000_000_000),
+    ]
     write_inputs(data_dir, specs)
     run(_config(data_dir, tokenizer_dir, version="one"))
-    run(_config(data_dir, tokenizer_dir, version="pool", workers=2, chunk_size=1))
-    assert _read_splits(data_dir / "dataset/one") == _read_splits(data_dir / "dataset/pool")
+    report = run(_config(data_dir, tokenizer_dir, version="pool", workers=2, chunk_size=1))
+    one, pool = _read_splits(data_dir / "dataset/one"), _read_splits(data_dir / "dataset/pool")
+    assert one == pool
+    ids = {r.id for records in pool.values() for r in records}
+    assert "TWIN_NEW" in ids and "TWIN_OLD" not in ids and len(ids) == 7
+    assert report.counts == {"ok": 7, "skipped": 1, "failed": 0}
+
+
+def test_limit_counts_only_the_first_papers(data_dir, tokenizer_dir, write_inputs):
+    write_inputs(data_dir, [PaperSpec(forum=f"F{i}", title=f"Paper {i}") for i in range(6)])
+    report = run(_config(data_dir, tokenizer_dir, version="lim", workers=2, chunk_size=1, limit=2))
+    ids = {r.id for records in _read_splits(data_dir / "dataset/lim").values() for r in records}
+    assert report.counts["ok"] == 2 and len(ids) == 2
 
 
 def test_tokenizer_without_chat_template_is_a_config_error(data_dir, tokenizer_dir, tmp_path, write_inputs):

@@ -33,10 +33,10 @@ def run(cfg: DatasetConfig) -> StageReport:
     from reviewgpt.config import dump_config
     from reviewgpt.dataset._budget import Budget, Dropped
     from reviewgpt.dataset._export import write_exports
-    from reviewgpt.dataset._inputs import join_inputs
+    from reviewgpt.dataset._inputs import Candidate, join_inputs, resolve_inputs
     from reviewgpt.dataset._split import SPLITS, assign_split
     from reviewgpt.dataset._stats import StatsCollector, build_stats, plot_lengths
-    from reviewgpt.dataset._tokenize import Failed, Job, fit_all, load_tokenizer
+    from reviewgpt.dataset._tokenize import Failed, FitPool, Job, load_tokenizer
     from reviewgpt.logging import get_logger
     from reviewgpt.progress import track
     from reviewgpt.records import InstructionExample
@@ -44,30 +44,37 @@ def run(cfg: DatasetConfig) -> StageReport:
 
     log = get_logger(__name__)
     tokenizer = load_tokenizer(cfg.tokenizer)
-    joined = join_inputs(
-        cfg.data_dir,
-        schema=cfg.review_schema,
-        min_content_chars=cfg.min_content_chars,
-        parse_version=cfg.parse_input,
-        aggregate_version=cfg.aggregate_version,
-        crawl_version=cfg.crawl_input,
-    )
-    candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
-    split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
+    versions = resolve_inputs(cfg.data_dir, cfg.parse_input, cfg.aggregate_version, cfg.crawl_input)
     instruction = instruction_for(cfg.review_schema)
     budget = Budget(cfg.max_input_tokens, cfg.max_output_tokens, cfg.max_total_tokens, cfg.min_output_tokens)
     split_names = {split: f"{split}.jsonl" for split in SPLITS}
+    papers = count_lines(versions.parse.file("papers.jsonl"))
+    workers = min(cfg.workers or os.cpu_count() or 1, math.ceil(papers / cfg.chunk_size) or 1)
 
     with StageRun(
-        cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=joined.inputs,
+        cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=versions.refs(),
         records=split_names["train"], id_key="id",
-    ) as run:
+    ) as run, FitPool(
+        tokenizer=tokenizer, tokenizer_name=cfg.tokenizer, instruction=instruction, budget=budget,
+        schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,
+    ) as pool:
         run.extra["tokenizer"] = tokenizer_identity(cfg.tokenizer, tokenizer)
         done: set[str] = set()
         for split, name in split_names.items():
             done |= run.done_ids(name)
             if split != "train":  # StageRun counts only its main records file on resume
                 run.counts["ok"] += count_lines(run.file(name))
+
+        def count_early(cand: Candidate) -> None:  # counting starts while the inputs are still read
+            if cand.forum not in done:
+                pool.submit(Job(cand.forum, cand.paper, cand.review))
+
+        joined = join_inputs(
+            versions, schema=cfg.review_schema, min_content_chars=cfg.min_content_chars,
+            on_candidate=None if cfg.limit else count_early,  # with --limit, only the first N are counted
+        )
+        candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
+        split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
         drops: Counter[str] = Counter()
         for forum, reason, detail in joined.drops:
             run.skip(forum, reason)
@@ -75,22 +82,18 @@ def run(cfg: DatasetConfig) -> StageReport:
             log.debug("%s: dropped (%s): %s", forum, reason, detail)
 
         todo = [c for c in candidates if c.forum not in done]
+        if cfg.limit:
+            for cand in todo:
+                pool.submit(Job(cand.forum, cand.paper, cand.review))
         if done:
             log.info("resuming: %d examples already written, %d to go", len(done), len(todo))
-        by_forum = {c.forum: c for c in todo}
         collector = StatsCollector()
         if done:  # records of an earlier attempt count in the stats of this version too
             for split, name in split_names.items():
                 for record in read_records(run.file(name), InstructionExample):
                     collector.add(split, record)
-        workers = min(cfg.workers or os.cpu_count() or 1, math.ceil(len(todo) / cfg.chunk_size) or 1)
-        results = fit_all(
-            (Job(c.forum, c.paper, c.review) for c in todo),
-            tokenizer=tokenizer, tokenizer_name=cfg.tokenizer, instruction=instruction,
-            budget=budget, schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,
-        )
-        for forum, result in track(results, total=len(todo), description="build-dataset"):
-            cand = by_forum.pop(forum)  # pop: the paper text is not needed any more
+        for cand in track(todo, total=len(todo), description="build-dataset"):
+            forum, result = cand.forum, pool.result(cand.forum)
             if isinstance(result, Failed):
                 run.fail(forum, result.error, result.detail)
             elif isinstance(result, Dropped):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,14 +85,40 @@ def _read_crawl(ref: InputRef) -> dict[str, _CrawlInfo]:
     return info
 
 
-def join_inputs(
+@dataclass
+class InputVersions:
+    """The versions build-dataset reads (resolved before anything is read)."""
+
+    parse: InputRef
+    aggregate: InputRef
+    crawl: InputRef | None
+
+    def refs(self) -> list[InputRef]:
+        return [self.parse, self.aggregate, *([self.crawl] if self.crawl else [])]
+
+
+def resolve_inputs(
     data_dir: Path,
-    *,
-    schema: str,
-    min_content_chars: int,
     parse_version: str | None = None,
     aggregate_version: str | None = None,
     crawl_version: str | None = None,
+) -> InputVersions:
+    """The parse and aggregate versions (default: LATEST) and the crawl version, if any.
+
+    Raises:
+        StoreError: a named or default parse / aggregate version does not exist.
+    """
+    parse_ref = resolve_input(data_dir, "parse", parse_version)
+    aggregate_ref = resolve_input(data_dir, "aggregate", aggregate_version)
+    return InputVersions(parse_ref, aggregate_ref, find_crawl(data_dir, parse_ref, crawl_version))
+
+
+def join_inputs(
+    versions: InputVersions,
+    *,
+    schema: str,
+    min_content_chars: int,
+    on_candidate: Callable[[Candidate], None] | None = None,
 ) -> Joined:
     """Join papers and reviews by forum, drop what cannot make an example, keep one per title.
 
@@ -99,15 +126,18 @@ def join_inputs(
     paper), ``duplicate-forum``, ``schema-mismatch``, ``review-empty`` (no point parsed),
     ``empty-content`` (``[CONTENT]`` shorter than ``min_content_chars``) and ``duplicate-title``
     (the same normalized title under another forum: the latest by crawl date is kept).
+
+    Args:
+        on_candidate: called with each paper as soon as it is read and joined, before titles are
+            deduplicated (which needs every paper), so counting can start while reading goes on.
+
+    Returns:
+        The kept candidates in the order of the parse file.
     """
-    parse_ref = resolve_input(data_dir, "parse", parse_version)
-    aggregate_ref = resolve_input(data_dir, "aggregate", aggregate_version)
-    crawl_ref = find_crawl(data_dir, parse_ref, crawl_version)
-    joined = Joined(candidates=[], inputs=[parse_ref, aggregate_ref])
+    parse_ref, aggregate_ref, crawl_ref = versions.parse, versions.aggregate, versions.crawl
+    joined = Joined(candidates=[], inputs=versions.refs(), has_crawl=crawl_ref is not None)
     crawl: dict[str, _CrawlInfo] = {}
     if crawl_ref is not None:
-        joined.inputs.append(crawl_ref)
-        joined.has_crawl = True
         crawl = _read_crawl(crawl_ref)
     else:
         log.warning(
@@ -146,17 +176,18 @@ def join_inputs(
             continue
         meta = crawl.get(forum)
         title = (meta.title if meta and meta.title else paper.title) or ""
-        kept.append(
-            Candidate(
-                forum=forum,
-                title=title,
-                group=normalize_title(title) or forum,
-                venue_id=meta.venue_id if meta else None,
-                date=meta.date if meta else 0,
-                paper=paper.text,
-                review=review.text,
-            )
+        candidate = Candidate(
+            forum=forum,
+            title=title,
+            group=normalize_title(title) or forum,
+            venue_id=meta.venue_id if meta else None,
+            date=meta.date if meta else 0,
+            paper=paper.text,
+            review=review.text,
         )
+        kept.append(candidate)
+        if on_candidate is not None:
+            on_candidate(candidate)
     for forum in sorted(set(reviews) - seen):
         joined.drops.append((forum, "no-paper", f"no parsed paper in parse {parse_ref.version}"))
 
@@ -175,7 +206,7 @@ def _keep_latest_per_title(candidates: list[Candidate], drops: list[tuple[str, s
         newer, older = (cand, current) if _recency(cand) > _recency(current) else (current, cand)
         best[cand.group] = newer
         drops.append((older.forum, "duplicate-title", f"same title as {newer.forum} ({newer.venue_id or 'venue unknown'}), which is newer"))
-    return sorted(best.values(), key=lambda c: c.forum)
+    return [c for c in candidates if best[c.group] is c]  # in the order read
 
 
 def _recency(cand: Candidate) -> tuple[int, str]:

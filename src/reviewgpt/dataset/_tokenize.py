@@ -1,18 +1,15 @@
 """Token counting and truncation across a process pool.
 
-Each worker loads the fast tokenizer once and fits chunks of examples; results come back in
-submission order (so output files are deterministic) with a bounded number of chunks in
-flight (so memory stays flat however large the dataset). ``workers=1`` runs in-process.
+Each worker loads the fast tokenizer once and fits chunks of examples. The parent submits
+every paper as it reads it (the texts are in its memory already) and reads the results back
+in its own order, so output files are deterministic. ``workers=1`` runs in-process.
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
-from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
@@ -91,29 +88,16 @@ def _fit_chunk(jobs: list[Job]) -> list[tuple[str, FitResult]]:
     return results
 
 
-def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
-    it = iter(jobs)
-    while chunk := list(islice(it, size)):
-        yield chunk
+class FitPool:
+    """Fits examples in worker processes as they are submitted; results are read back by forum.
 
-
-def fit_all(
-    jobs: Iterable[Job],
-    *,
-    tokenizer: PreTrainedTokenizerBase,
-    tokenizer_name: str,
-    instruction: str,
-    budget: Budget,
-    schema: str,
-    workers: int,
-    chunk_size: int = 16,
-) -> Iterator[tuple[str, FitResult]]:
-    """Fit every job, yielding ``(forum, result)`` in the order of ``jobs``.
-
-    A :class:`Fitted` result's ``paper`` / ``review`` is None when that text is unchanged.
+    Opened before the inputs are read, so the workers start, and count the first papers, while
+    the parent is still reading and joining the inputs (serial work that used to leave the other
+    cores idle). Jobs go to the workers in chunks, in submission order; a job whose result is
+    never asked for (a paper dropped as a duplicate title once every paper was read) is cancelled
+    if it has not run yet. ``workers=1`` fits in this process when the result is asked for.
 
     Args:
-        jobs: the examples.
         tokenizer: the tokenizer, used in-process when ``workers == 1``.
         tokenizer_name: what each worker process loads (the same hub id or path).
         instruction: the instruction text of every example.
@@ -122,22 +106,64 @@ def fit_all(
         workers: processes; 1 runs in this process.
         chunk_size: examples per task sent to a worker.
     """
-    if workers <= 1:
-        for job in jobs:
-            yield job.forum, _fit_one(tokenizer, instruction, budget, schema, job)
-        return
-    # spawn, not fork: a forked child of a process that already used the Rust tokenizer's
-    # thread pool can deadlock (tokenizers warns about exactly this).
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(tokenizer_name, instruction, budget, schema),
-    ) as pool:
-        pending: deque[Future] = deque()
-        for chunk in _chunks(jobs, chunk_size):
-            pending.append(pool.submit(_fit_chunk, chunk))
-            if len(pending) >= 3 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+
+    def __init__(
+        self,
+        *,
+        tokenizer: PreTrainedTokenizerBase,
+        tokenizer_name: str,
+        instruction: str,
+        budget: Budget,
+        schema: str,
+        workers: int,
+        chunk_size: int = 16,
+    ):
+        self._fit_args = (tokenizer, instruction, budget, schema)
+        self._chunk_size = chunk_size
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            # spawn, not fork: a forked child of a process that already used the Rust tokenizer's
+            # thread pool can deadlock (tokenizers warns about exactly this).
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(tokenizer_name, instruction, budget, schema),
+            )
+        self._pending: list[Job] = []
+        self._where: dict[str, tuple[Future, int]] = {}  # forum -> (its chunk's future, index in the chunk)
+        self._inline: dict[str, Job] = {}
+
+    def __enter__(self) -> FitPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, job: Job) -> None:
+        if self._pool is None:
+            self._inline[job.forum] = job
+            return
+        self._pending.append(job)
+        if len(self._pending) >= self._chunk_size:
+            self._flush()
+
+    def result(self, forum: str) -> FitResult:
+        """The fitted example of a submitted job (waits for its chunk). A Fitted result's
+        ``paper`` / ``review`` is None when that text is unchanged."""
+        if self._pool is None:
+            return _fit_one(*self._fit_args, self._inline.pop(forum))
+        if forum not in self._where:
+            self._flush()
+        future, index = self._where.pop(forum)
+        return future.result()[index][1]
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        assert self._pool is not None
+        future = self._pool.submit(_fit_chunk, self._pending)
+        for index, job in enumerate(self._pending):
+            self._where[job.forum] = (future, index)
+        self._pending = []
