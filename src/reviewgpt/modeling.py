@@ -4,8 +4,8 @@
 4-bit (bitsandbytes nf4, double quantization, bf16 compute: QLoRA), with RoPE scaling written
 into the model config (transformers 5.x key ``rope_parameters``) so that the adapter trained
 on it is served with the same positions, and with the requested attention implementation:
-``sdpa`` (default), ``flash_attention_2`` or ``s2attn`` (LongLoRA's shifted sparse attention in
-training, full attention at inference; see :mod:`reviewgpt.train.s2attn`).
+``sdpa`` (default), ``flash_attention_2``, or one registered with transformers' attention
+interface (train registers LongLoRA's ``s2attn``, :mod:`reviewgpt.train.s2attn`, before loading).
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def load_causal_lm(
             machine without CUDA pass ``device_map="cpu"`` (bitsandbytes' CPU 4-bit path).
         rope_scaling: e.g. ``{"rope_type": "linear", "factor": 3.0}``; written into the config.
         attn_implementation: ``auto`` (flash-attn 2 when installed, else SDPA), ``sdpa``, ``eager``,
-            ``flash_attention_2`` or ``s2attn``.
+            ``flash_attention_2``, or a registered one such as ``s2attn``.
         device_map: passed to ``from_pretrained`` (``"auto"``, ``"cpu"``, ``{"": 0}``...).
         quant_storage: ``bnb_4bit_quant_storage`` dtype name (needed for DeepSpeed ZeRO-3).
 

@@ -38,12 +38,12 @@ def review(
     from reviewgpt.parse import parse_pdf
 
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
-    if samples is None and not _config_sets_samples(config, sets):
-        samples = 1  # one review unless asked: infer's default of 5 is for datasets
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
         backend=backend, samples=samples, penalize_empty=penalize_empty,
     )
+    if "samples" not in cfg.model_fields_set:  # one review unless asked: infer's default of 5 is for datasets
+        cfg = cfg.model_copy(update={"samples": 1})
     setup_logging(bool(cfg.verbose))
     paper = parse_pdf(pdf, parser=parser)
     for prediction in review_paper(cfg, paper.forum, paper.text):
@@ -52,11 +52,3 @@ def review(
         typer.echo(prediction.text)
         if prediction.unparsable:
             typer.echo("(warning: no aspect header could be parsed from this output)", err=True)
-
-
-def _config_sets_samples(config: Path | None, sets: list[str]) -> bool:
-    import yaml
-
-    if any(item.split("=", 1)[0].strip() == "samples" for item in sets):
-        return True
-    return config is not None and "samples" in (yaml.safe_load(config.read_text(encoding="utf-8")) or {})

@@ -363,22 +363,28 @@ def _crawl_since(
             new_pdf = base is None or paper.pdf_ref != base.pdf_ref or base.pdf_path is None
             if not new_pdf:
                 paper.pdf_path, paper.pdf_sha256 = base.pdf_path, base.pdf_sha256
-                if paper.model_copy(update={"crawled_at": base.crawled_at}) == base:
-                    writer.submit(base, want_pdf=False)  # the watermark note, sent again unchanged
+                if _unchanged(paper, base):
+                    writer.submit(base, want_pdf=False)
                     continue
             writer.submit(paper, want_pdf=new_pdf, force_pdf=base is not None and new_pdf)
         else:
             assert base is not None
-            if sorted(replies.values(), key=lambda r: r.id) == sorted(base.replies, key=lambda r: r.id):
-                # mintmdate is inclusive: the note at the watermark comes back unchanged; keep the record as is
+            updated = _with_replies(base, list(replies.values()))
+            if _unchanged(updated, base):
                 writer.submit(base, want_pdf=base.pdf_path is None)
                 continue
-            writer.submit(_with_replies(base, list(replies.values())), want_pdf=base.pdf_path is None)
+            writer.submit(updated, want_pdf=base.pdf_path is None)
         merged += 1
     log.info("%s: %d papers new or updated", plan.venue_id, merged)
     return {
         **plan.to_state(), "watermark": watermark, "papers": len(order), "updated": merged, "crawled_at": utc_now(),
     }
+
+
+def _unchanged(paper: CrawledPaper, base: CrawledPaper) -> bool:
+    """``paper`` is ``base`` but for the crawl time: mintmdate is inclusive, so the note at the
+    watermark comes back on every incremental crawl, and its record must stay as it was."""
+    return paper.model_copy(update={"crawled_at": base.crawled_at}) == base
 
 
 def _with_replies(base: CrawledPaper, replies: list[Reply]) -> CrawledPaper:

@@ -125,7 +125,7 @@ def run(cfg: DatasetConfig) -> StageReport:
             "tokenizer": cfg.tokenizer, "schema": cfg.review_schema, "max_input_tokens": cfg.max_input_tokens,
             "max_output_tokens": cfg.max_output_tokens, "max_total_tokens": cfg.max_total_tokens,
             "min_output_tokens": cfg.min_output_tokens, "split": list(cfg.split), "seed": cfg.seed,
-            "crawl_metadata": joined.has_crawl,
+            "crawl_metadata": versions.crawl is not None,
         }
         stats = build_stats(collector, drops, run.counts["failed"], settings)
         run.write_json("stats.json", stats)

@@ -50,8 +50,6 @@ class Candidate:
 class Joined:
     candidates: list[Candidate]
     drops: list[tuple[str, str, str]] = field(default_factory=list)  # (id, reason, detail)
-    inputs: list[InputRef] = field(default_factory=list)
-    has_crawl: bool = False
 
 
 @dataclass
@@ -135,7 +133,7 @@ def join_inputs(
         The kept candidates in the order of the parse file.
     """
     parse_ref, aggregate_ref, crawl_ref = versions.parse, versions.aggregate, versions.crawl
-    joined = Joined(candidates=[], inputs=versions.refs(), has_crawl=crawl_ref is not None)
+    joined = Joined(candidates=[])
     crawl: dict[str, _CrawlInfo] = {}
     if crawl_ref is not None:
         crawl = _read_crawl(crawl_ref)

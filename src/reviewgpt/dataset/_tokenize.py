@@ -76,7 +76,7 @@ def _fit_one(tokenizer, instruction: str, budget: Budget, schema: str, job: Job)
         return Failed("tokenize-error", f"{type(exc).__name__}: {exc}")
 
 
-def _fit_chunk(jobs: list[Job]) -> list[tuple[str, FitResult]]:
+def _fit_chunk(jobs: list[Job]) -> list[FitResult]:
     w = _WORKER
     results = []
     for job in jobs:
@@ -84,7 +84,7 @@ def _fit_chunk(jobs: list[Job]) -> list[tuple[str, FitResult]]:
         if isinstance(result, Fitted):  # the parent has the texts: send back only what changed
             result.paper = result.paper if result.truncated else None
             result.review = result.review if result.output_truncated else None
-        results.append((job.forum, result))
+        results.append(result)
     return results
 
 
@@ -157,7 +157,7 @@ class FitPool:
         if forum not in self._where:
             self._flush()
         future, index = self._where.pop(forum)
-        return future.result()[index][1]
+        return future.result()[index]
 
     def _flush(self) -> None:
         if not self._pending:

@@ -63,7 +63,6 @@ class HFBackend:
         base = cfg.model or (info.base_model if info else None)
         if not base:
             raise ConfigError("no model: pass --model, or a --run whose run_info.json names base_model")
-        self.info = info
         dtype = cfg.hf.dtype or (info.dtype if info else "bfloat16")
         load_in_4bit = cfg.hf.load_in_4bit if cfg.hf.load_in_4bit is not None else bool(info and info.load_in_4bit)
         device = cfg.hf.device or ("cuda" if torch.cuda.is_available() else "cpu")
