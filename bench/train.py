@@ -1,22 +1,24 @@
 """Benchmark: reviewgpt's LongQLoRA training step against the plain transformers + peft QLoRA stack.
 
-Both run in this one process, on the same GPU, on the same random-weight model saved from a
-config (no download) and loaded through ``from_pretrained`` with bitsandbytes nf4:
+Every stack of ``--stacks`` runs in this one process, on the same GPU, on the same random-weight
+model saved from a config (no download) and loaded through ``from_pretrained`` with bitsandbytes nf4:
 
-(a) plain: ``prepare_model_for_kbit_training(use_gradient_checkpointing=True)`` + peft LoRA,
+plain: ``prepare_model_for_kbit_training(use_gradient_checkpointing=True)`` + peft LoRA,
     ``model(input_ids, labels=...)`` under bf16 autocast (what a user would otherwise run);
-(b) reviewgpt: ``reviewgpt.train._model.build_model`` (no fp32 upcast, non-reentrant
-    checkpointing) + ``causal_lm_loss_sum`` (chunked LM head + CE) under bf16 autocast, with
-    S2-Attn on for the timings and off for the loss comparison.
+reviewgpt: ``reviewgpt.train._model.build_model`` (no fp32 upcast, non-reentrant checkpointing)
+    + ``causal_lm_loss_sum`` (chunked LM head + CE) under bf16 autocast, S2-Attn on for the
+    timings and off for the loss comparison; ``reviewgpt+compile+offload`` adds training options
+    (see OPTIONS).
 
 Same LoRA targets (all seven linears, r=64, alpha=16, dropout 0.05), torch AdamW, batch 1.
-Measures tokens/s and s/step (2 warm-up + 5 timed steps), peak allocated memory, the first
-20 losses of both with S2-Attn off and LoRA dropout 0 (same function: they must agree), and the
-longest sequence whose step fits in 24 GiB and in the whole GPU (a linear fit of peak memory
-over lengths, then one verified step under a memory cap, stepping down on OOM).
+Measures tokens/s and s/step (warm-up + 5 timed steps), peak allocated memory, the first 20
+losses with S2-Attn off and LoRA dropout 0 (same function: they must agree), and the longest
+sequence whose step fits in 24 GiB and in the whole GPU (a linear fit of peak memory over lengths,
+then one verified step under a memory cap, stepping down on OOM). ``vs_plain`` in the output has
+each reviewgpt stack's ratios to the plain stack of the same run.
 
-    python bench/train.py --shape llama2-7b --out results.json
-    python bench/train.py --shape llama3-8b --skip-losses --skip-longest --out l3.json
+    python bench/train.py --shape llama2-7b --stacks plain,reviewgpt+compile --skip-longest --out a.json
+    python bench/train.py --shape llama2-7b --stacks plain,reviewgpt+compile+offload --budgets 24 --out c.json
     python bench/train.py --shape tiny --device cpu --seq 256   # smoke test of the script itself
 """
 
@@ -56,9 +58,14 @@ def log(msg: str) -> None:
 
 
 def make_checkpoint(shape: str, out: Path, device: str) -> Path:
-    """Random bf16 weights from the shape's config, saved with save_pretrained (no RoPE scaling yet)."""
+    """Random bf16 weights from the shape's config, saved with save_pretrained (no RoPE scaling yet).
+
+    An earlier run's checkpoint in ``out`` is reused (same seed, same weights).
+    """
     from transformers import AutoModelForCausalLM, LlamaConfig
 
+    if (out / "config.json").exists() and any(out.glob("*.safetensors")):
+        return out
     spec = {k: v for k, v in SHAPES[shape].items() if k not in ("rope_theta", "rope_factor")}
     config = LlamaConfig(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
                          tie_word_embeddings=False)
@@ -107,7 +114,15 @@ def plain_loss(model, ids: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------- (b)
 
 
-def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: int):
+#: options of a reviewgpt stack, as ``reviewgpt+compile+offload`` in --stacks
+OPTIONS = {
+    "compile": "training.compile (regional torch.compile of each layer's attention, MLP, norms)",
+    "offload": "training.offload_activations (saved activations in pinned CPU memory)",
+    "nodrop": "LoRA dropout 0 instead of 0.05",
+}
+
+
+def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: int, options: set[str]):
     from reviewgpt.train._model import build_model
     from reviewgpt.train.config import TrainConfig
 
@@ -115,19 +130,23 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         "model": {"name_or_path": str(path), "load_in_4bit": True, "rope_scaling": rope_scaling(shape),
                   "s2attn": True},
         "lora": {"r": 64, "alpha": 16, "dropout": dropout, "target_modules": TARGETS},
-        "training": {"loss_chunk_size": chunk, "max_seq_len": 16},
+        "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options},
     })
     torch.manual_seed(1)
     return build_model(cfg, device_map=device_map(device))
 
 
-def reviewgpt_loss(model, ids: torch.Tensor, chunk: int) -> torch.Tensor:
+def reviewgpt_loss(model, ids: torch.Tensor, chunk: int, offload=None) -> torch.Tensor:
+    """The loss as ReviewTrainer computes it (offload: the trainer's OffloadToCpu context, or None)."""
+    import contextlib
+
     from reviewgpt.train._loss import causal_lm_loss_sum
     from reviewgpt.train._model import backbone_and_head
 
     decoder, head = backbone_and_head(model)
-    hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state
-    total, count = causal_lm_loss_sum(hidden, ids, head, chunk)
+    with offload if offload is not None else contextlib.nullcontext():
+        hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state
+        total, count = causal_lm_loss_sum(hidden, ids, head, chunk)
     return total / count
 
 
@@ -241,56 +260,48 @@ def profile_step(model, opt, loss_fn, seq: int, vocab: int, device: str, stack: 
         one_step(model, opt, loss_fn, batch(seq, vocab, 9, device))
         sync(device)
     print(f"--- {stack}: one step at {seq}, top kernels by GPU time")
-    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=70))
-
-
-def _variants(model, opt, loss_fn, args, vocab: int, res: dict, save) -> None:
-    """Opt-in settings of reviewgpt's path, timed one after the other on the same model."""
-    from reviewgpt.train._fused import fuse_rms_norms
-
-    steps = [("timed_fused_rms_norm", lambda: fuse_rms_norms(model)),
-             ("timed_fused_rms_norm_lora_dropout0", lambda: set_lora_dropout(model, 0.0, remove=True))]
-    for key, change in steps:
-        try:
-            change()
-            res[key] = timed(model, opt, loss_fn, args.seq, vocab, args.device, warmup=3)
-        except Exception as exc:  # a variant failing must not lose the figures already taken
-            res[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-        log(f"reviewgpt {key}: {res[key]}")
-        save()
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=40, max_name_column_width=90))
 
 
 def measure(stack: str, args, path: Path, results: dict, save) -> None:
     device, vocab = args.device, SHAPES[args.shape]["vocab_size"]
     t0 = time.monotonic()
     deadline = t0 + args.time_budget  # per stack, so a slow search on (a) cannot starve (b)
-    if stack == "plain":
-        model = build_plain(path, args.shape, device, dropout=0.05)
+    name, *opts = stack.split("+")
+    options = set(opts)
+    dropout = 0.0 if "nodrop" in options else 0.05
+    if name == "plain":
+        model = build_plain(path, args.shape, device, dropout=dropout)
         loss_fn = plain_loss
     else:
-        model = build_reviewgpt(path, args.shape, device, dropout=0.05, chunk=args.chunk)
+        from reviewgpt.train._offload import OffloadToCpu
+
+        model = build_reviewgpt(path, args.shape, device, dropout=dropout, chunk=args.chunk, options=options)
+        offload = OffloadToCpu() if "offload" in options and device == "cuda" else None
 
         def loss_fn(m, ids):
-            return reviewgpt_loss(m, ids, args.chunk)
+            return reviewgpt_loss(m, ids, args.chunk, offload)
     model.train()  # HF disables gradient checkpointing (and S2-Attn falls back to full attention) in eval mode
     res: dict[str, Any] = {"load_s": round(time.monotonic() - t0, 1),
                            "trainable_params": model.get_nb_trainable_parameters()[0]}
     results[stack] = res
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     if not args.skip_losses:
-        if stack == "reviewgpt":
+        if name == "reviewgpt":
             set_s2attn(model, False)
         set_lora_dropout(model, 0.0)
         res["losses_s2attn_off"] = losses(model, opt, loss_fn, args.loss_seq, vocab, device)
         log(f"{stack} losses: {res['losses_s2attn_off'][:3]} ... {res['losses_s2attn_off'][-3:]}")
-        set_lora_dropout(model, 0.05)
+        set_lora_dropout(model, dropout)
         save()
-    if stack == "reviewgpt":
+        if name == "reviewgpt":
+            set_s2attn(model, True)
+    if name == "reviewgpt" and args.s2attn_off:
         set_s2attn(model, False)
         res["timed_s2attn_off"] = timed(model, opt, loss_fn, args.seq, vocab, device)
         log(f"{stack} S2-Attn off: {res['timed_s2attn_off']}")
         set_s2attn(model, True)
-    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device)
+    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device, warmup=3 if "compile" in options else 2)
     log(f"{stack}: {res['timed']}")
     save()
     if args.profile and device == "cuda":
@@ -300,7 +311,7 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
         for name in args.budgets.split(","):
             budget = 24.0 if name == "24" else total - 1.5
             scale = 1 if name == "24" else 2  # probe nearer the answer for the whole GPU
-            probes = ([args.seq // 2, args.seq, args.seq * 3 // 2] if stack == "plain" else [args.seq, args.seq * 2])
+            probes = ([args.seq // 2, args.seq, args.seq * 3 // 2] if name == "plain" else [args.seq, args.seq * 2])
             probes = [p * scale for p in probes]
             if time.monotonic() > deadline:
                 res.setdefault("skipped", []).append(f"longest in {budget:.0f} GiB: out of time")
@@ -309,8 +320,6 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
             res[key] = longest(model, opt, loss_fn, vocab, device, budget, probes, deadline)
             log(f"{stack} {key}: {res[key]}")
             save()
-    if args.variants and stack == "reviewgpt":
-        _variants(model, opt, loss_fn, args, vocab, res, save)
     del model, opt
     gc.collect()
     if device == "cuda":
@@ -325,13 +334,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--chunk", type=int, default=2048, help="reviewgpt's loss chunk (tokens).")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--stacks", default="plain,reviewgpt")
+    parser.add_argument("--stacks", default="plain,reviewgpt",
+                        help="Comma-separated: plain, reviewgpt, reviewgpt+OPTION[+OPTION] with OPTION in "
+                        + ", ".join(f"{k} ({v})" for k, v in OPTIONS.items()) + "; plain+nodrop too.")
+    parser.add_argument("--s2attn-off", action="store_true", help="Also time reviewgpt stacks with S2-Attn off.")
     parser.add_argument("--skip-losses", action="store_true")
     parser.add_argument("--skip-longest", action="store_true")
     parser.add_argument("--budgets", default="24,whole", help="Memory budgets of the longest-sequence search.")
     parser.add_argument("--profile", action="store_true", help="Print a kernel profile of one step of each stack.")
-    parser.add_argument("--variants", action="store_true",
-                        help="Also time reviewgpt with fused RMSNorm, then also without LoRA dropout.")
     parser.add_argument("--time-budget", type=float, default=240, help="Seconds per stack; optional phases stop after it.")
     parser.add_argument("--workdir", default=None, help="Where the random checkpoint is written.")
     parser.add_argument("--out", type=Path, default=Path("bench-train.json"))
@@ -360,21 +370,35 @@ def main() -> None:
     log(f"random checkpoint in {path} ({results['checkpoint_s']} s)")
     for stack in args.stacks.split(","):
         measure(stack, args, path, results, save)
-    if "plain" in results and "reviewgpt" in results:
-        a, b = results["plain"]["timed"], results["reviewgpt"]["timed"]
-        results["speedup"] = round(b["tokens_per_s"] / a["tokens_per_s"], 3)
-        la, lb = results["plain"].get("losses_s2attn_off"), results["reviewgpt"].get("losses_s2attn_off")
-        if la and lb:
-            results["max_loss_diff"] = round(max(abs(x - y) for x, y in zip(la, lb, strict=True)), 5)
+    stacks = args.stacks.split(",")
+    compare(results, stacks)
     save()
-    print(json.dumps({k: v for k, v in results.items() if k not in ("plain", "reviewgpt")}, indent=1))
-    for stack in ("plain", "reviewgpt"):
-        if stack in results:
-            r = results[stack]
-            lines = [f"{stack:10s} {r['timed']}"]
-            lines += [f"           {k}: predicted {v['predicted']} verified {v['verified']}"
-                      for k, v in r.items() if k.startswith("longest")]
-            print("\n".join(lines))
+    print(json.dumps({k: v for k, v in results.items() if k not in stacks}, indent=1))
+    for stack in stacks:
+        r = results.get(stack, {})
+        lines = [f"{stack:28s} {r.get('timed')}"]
+        lines += [f"{'':28s} {k}: predicted {v['predicted']} verified {v['verified']}"
+                  for k, v in r.items() if k.startswith("longest")]
+        print("\n".join(lines))
+
+
+def compare(results: dict, stacks: list[str]) -> None:
+    """Each reviewgpt stack against plain: tokens/s ratio, verified-length ratio, largest loss difference."""
+    if "plain" not in results:
+        return
+    plain = results["plain"]
+    for stack in stacks:
+        r = results.get(stack)
+        if stack == "plain" or not r or "timed" not in r:
+            continue
+        out = {"speedup": round(r["timed"]["tokens_per_s"] / plain["timed"]["tokens_per_s"], 3)}
+        for key, value in r.items():
+            if key.startswith("longest") and key in plain and value.get("verified") and plain[key].get("verified"):
+                out[f"{key}_ratio"] = round(value["verified"] / plain[key]["verified"], 3)
+        la, lb = plain.get("losses_s2attn_off"), r.get("losses_s2attn_off")
+        if la and lb:
+            out["max_loss_diff"] = round(max(abs(x - y) for x, y in zip(la, lb, strict=True)), 5)
+        results.setdefault("vs_plain", {})[stack] = out
 
 
 def _free_gib(path: str) -> float:

@@ -176,6 +176,8 @@ def main() -> None:
     parser.add_argument("--moe-seq", type=int, default=4096)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/reviewgpt-mg"))
     parser.add_argument("--time-budget", type=float, default=520, help="Seconds; later phases are skipped after it.")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="Extra config override for the zero2 and nods runs, e.g. training.compile=true.")
     parser.add_argument("--out", type=Path, default=Path("bench-train-multi-gpu.json"))
     args = parser.parse_args()
 
@@ -192,6 +194,8 @@ def main() -> None:
     data.mkdir(parents=True, exist_ok=True)
     tokenizer = make_tokenizer(work / "tokenizer")
     phases = args.phases.split(",")
+    tag = "".join(f"-{item.split('=')[0].split('.')[-1]}" for item in args.sets)  # a run name per setting
+    results["sets"] = args.sets
     if args.global_batch % args.gpus:
         raise SystemExit("--global-batch must be a multiple of --gpus")
     if "zero2" in phases or "nods" in phases:
@@ -206,13 +210,13 @@ def main() -> None:
             cfg = write_config(work / "zero2.yaml", llama, zero=2, seq=args.seq, steps=args.steps,
                                grad_accum=args.global_batch // args.gpus, s2attn=True, quant_storage=False,
                                save_steps=args.steps, targets=ALL_LINEAR)
-            results["phases"][phase] = launch(cfg, data, f"zero2-{args.gpus}gpu", args.gpus, "deepspeed",
-                                              sets=("input=long",))
+            results["phases"][phase] = launch(cfg, data, f"zero2-{args.gpus}gpu{tag}", args.gpus, "deepspeed",
+                                              sets=("input=long", *args.sets))
         elif phase == "nods":
             cfg = write_config(work / "nods.yaml", llama, zero=None, seq=args.seq, steps=args.steps,
                                grad_accum=args.global_batch, s2attn=True, quant_storage=False,
                                save_steps=args.steps, targets=ALL_LINEAR)
-            results["phases"][phase] = launch(cfg, data, "nods-1gpu", 1, "none", sets=("input=long",))
+            results["phases"][phase] = launch(cfg, data, f"nods-1gpu{tag}", 1, "none", sets=("input=long", *args.sets))
         elif phase == "zero3":
             log("building the Mixtral-shaped checkpoint")
             moe = make_checkpoint(MIXTRAL, tokenizer, work / "mixtral", layers=args.moe_layers)

@@ -124,6 +124,7 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         data_collator=PaddingCollator(tokenizer.pad_token_id),
         processing_class=tokenizer,
         loss_chunk_size=t.loss_chunk_size,
+        offload_activations=t.offload_activations,
     )
     if write is not None:
         trainer.add_callback(MetricsCallback(trainer, write, done))

@@ -73,10 +73,10 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
         task_type="CAUSAL_LM",
     )
     peft_model = get_peft_model(model, lora)
-    if cfg.training.fuse_rms_norm:  # after wrapping, so modules_to_save copies are switched too
-        from reviewgpt.train._fused import fuse_rms_norms
+    if cfg.training.compile:  # after wrapping: the compiled graphs include the LoRA layers
+        from reviewgpt.train._compile import compile_layers
 
-        log.info("fused %d RMSNorm modules", fuse_rms_norms(peft_model))
+        compile_layers(backbone_and_head(peft_model)[0])
     trainable, total = peft_model.get_nb_trainable_parameters()
     log.info("trainable parameters: %s of %s (%.2f%%)", f"{trainable:,}", f"{total:,}", 100 * trainable / max(total, 1))
     return peft_model

@@ -7,6 +7,7 @@ from typing import Any
 
 from reviewgpt.errors import ConfigError, require
 from reviewgpt.store import InputRef, read_manifest, resolve_input
+from reviewgpt.train._compile import COMPILE_MODEL_TYPES
 from reviewgpt.train.config import TrainConfig
 from reviewgpt.train.s2attn import SUPPORTED_MODEL_TYPES
 
@@ -57,6 +58,11 @@ def preflight(cfg: TrainConfig) -> Preflight:
         raise ConfigError(
             f"model.s2attn: S2-Attn is not supported for model type '{model_type}' "
             f"(supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); set model.s2attn: false"
+        )
+    if cfg.training.compile and model_type not in COMPILE_MODEL_TYPES:
+        raise ConfigError(
+            f"training.compile: not supported for model type '{model_type}' "
+            f"(supported: {', '.join(sorted(COMPILE_MODEL_TYPES))}); set training.compile: false"
         )
     base_context = int(getattr(model_config, "max_position_embeddings", 0) or 0)
     factor = float((cfg.model.rope_scaling or {}).get("factor", 1.0))
