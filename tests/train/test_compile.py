@@ -15,6 +15,9 @@ from reviewgpt.train.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 
+#: what LongLoRA (and configs/llama2-longqlora.yaml) trains in full besides the adapters
+LONGLORA_FULL = ["embed_tokens", "input_layernorm", "post_attention_layernorm", "norm"]
+
 
 def _loss_and_grads(model, ids: torch.Tensor) -> tuple[float, dict[str, torch.Tensor]]:
     from reviewgpt.train._loss import causal_lm_loss_sum
@@ -30,9 +33,12 @@ def _loss_and_grads(model, ids: torch.Tensor) -> tuple[float, dict[str, torch.Te
     return float(total / count), grads
 
 
-@pytest.mark.parametrize("s2attn", [True, False], ids=["s2attn", "sdpa"])
-def test_compiled_layers_match_eager_for_any_length_without_recompiling(dataset, tiny_llama, make_config, s2attn):
-    """4-bit LoRA on all linears, gradient checkpointing, S2-Attn or SDPA: same loss and gradients as eager."""
+@pytest.mark.parametrize(("s2attn", "modules_to_save"), [(True, []), (False, []), (True, LONGLORA_FULL)],
+                         ids=["s2attn", "sdpa", "s2attn-norms-embeddings-trained"])
+def test_compiled_layers_match_eager_for_any_length_without_recompiling(dataset, tiny_llama, make_config, s2attn,
+                                                                         modules_to_save):
+    """4-bit LoRA on all linears, gradient checkpointing, S2-Attn or SDPA, LongLoRA's trained norms and
+    embeddings: same loss and gradients as eager."""
     import torch._dynamo
     from torch._dynamo.utils import counters
 
@@ -43,6 +49,7 @@ def test_compiled_layers_match_eager_for_any_length_without_recompiling(dataset,
     def config(**training):
         cfg = make_config(dataset, tiny_llama, **training)
         cfg.model.s2attn = s2attn
+        cfg.lora.modules_to_save = modules_to_save
         return cfg
 
     eager = build_model(config(), device_map="cpu").train()
