@@ -89,7 +89,7 @@ class TrainingSection(StrictModel):
     compile: bool = Field(
         False,
         description="torch.compile each decoder layer's attention, MLP and norms: their elementwise work fuses "
-        "(the first steps compile, about a minute on a GPU). Dense decoders (Llama, Mistral, Qwen2/3, Gemma, Phi-3).",
+        "(the first steps compile, about a minute on a GPU). Llama and Mistral models; not with ZeRO-3.",
     )
     offload_activations: bool = Field(
         False,
@@ -132,8 +132,8 @@ class TrainConfig(StageConfig):
                 "so the quantized weights can be sharded"
             )
         if stage == 3 and self.training.compile:
-            raise ValueError("training.compile does not work with DeepSpeed ZeRO-3 (its parameters are gathered "
-                             "by hooks the compiled graphs skip); set training.compile: false")
+            raise ValueError("training.compile is not supported with DeepSpeed ZeRO-3 (untested with its "
+                             "parameter-gathering hooks); set training.compile: false")
         if self.model.quant_storage and not self.model.load_in_4bit:
             raise ValueError("model.quant_storage only applies with model.load_in_4bit: true")
         try:

@@ -148,8 +148,8 @@ def s2_attention(
     return out[:, :, :n]
 
 
-# Not traced by torch.compile: the group size is arithmetic on the sequence length, which with
-# dynamic shapes would recompile per length; the work inside is SDPA kernels either way.
+# Not traced by torch.compile: the group size is arithmetic on the sequence length, which fails to
+# trace with dynamic shapes; the work inside is SDPA kernels either way.
 @torch.compiler.disable
 def s2attn_forward(
     module: torch.nn.Module,
