@@ -134,7 +134,7 @@ def run_reviewgpt(model, prompts, args, decode_attention: str) -> dict:
     from reviewgpt.infer._processors import build_processors
 
     reset_peak()
-    params = SamplingParams(max_new_tokens=args.new_tokens, temperature=0.7, top_p=0.9, stop_at_eos=False, seed=0)
+    params = SamplingParams(max_new_tokens=args.new_tokens, temperature=0.7, stop_at_eos=False)
     processors = build_processors(temperature=0.7, top_p=0.9, repetition_penalty=1.0)
     lens = [len(p) for p in prompts]
     budget = auto_cache_budget(model, torch.device(DEVICE), max(lens), None)

@@ -52,7 +52,7 @@ def _check_equal_to_generate(model, decode_attention):
 
 def test_sampling_is_seeded_and_samples_differ(model):
     prompts = [PromptBatchItem(i, p) for i, p in enumerate(_prompts())]
-    params = SamplingParams(max_new_tokens=12, temperature=1.0, top_p=1.0, stop_at_eos=False)
+    params = SamplingParams(max_new_tokens=12, temperature=1.0, stop_at_eos=False)
 
     def draw(seed):
         gen = torch.Generator().manual_seed(seed)

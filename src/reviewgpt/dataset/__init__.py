@@ -76,10 +76,14 @@ def run(cfg: DatasetConfig) -> StageReport:
         candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
         split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
         drops: Counter[str] = Counter()
-        for forum, reason, detail in joined.drops:
+
+        def drop(forum: str, reason: str, detail: str) -> None:
             run.skip(forum, reason)
             drops[reason] += 1
             log.debug("%s: dropped (%s): %s", forum, reason, detail)
+
+        for forum, reason, detail in joined.drops:
+            drop(forum, reason, detail)
 
         todo = [c for c in candidates if c.forum not in done]
         if cfg.limit:
@@ -97,9 +101,7 @@ def run(cfg: DatasetConfig) -> StageReport:
             if isinstance(result, Failed):
                 run.fail(forum, result.error, result.detail)
             elif isinstance(result, Dropped):
-                run.skip(forum, result.reason)
-                drops[result.reason] += 1
-                log.debug("%s: dropped (%s): %s", forum, result.reason, result.detail)
+                drop(forum, result.reason, result.detail)
             else:
                 split = split_of[forum]
                 record = InstructionExample(

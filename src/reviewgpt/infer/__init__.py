@@ -60,7 +60,7 @@ def predict(
         from reviewgpt.infer._openai import generate_openai
 
         items = [(request, sample) for request, samples in wanted for sample in samples]
-        for (request, sample), answer, _stats in generate_openai(cfg, items, schema):
+        for (request, sample), answer in generate_openai(cfg, items, schema):
             if isinstance(answer, Exception):
                 yield request.forum, sample, answer
                 continue

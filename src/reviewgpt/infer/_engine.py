@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reviewgpt.logging import get_logger
@@ -49,23 +49,21 @@ DECODE_ATTENTION = ("sdpa", "matmul")
 
 @dataclass
 class SamplingParams:
-    """How tokens are drawn.
+    """How long samples run and whether they are drawn at all.
+
+    Temperature, top-p and penalties shape the scores through the logits processors passed to
+    :func:`generate_shared` (:func:`reviewgpt.infer._processors.build_processors`); the random
+    draws come from its ``generator``.
 
     Attributes:
         max_new_tokens: tokens generated per sample at most.
-        temperature: 0 means greedy (argmax; every sample identical).
-        top_p: nucleus sampling mass (1.0: off).
-        repetition_penalty: CTRL-style penalty on tokens already in the prompt or output (1.0: off).
+        temperature: 0 means greedy (argmax; every sample identical); otherwise tokens are sampled.
         stop_at_eos: stop a sample at EOS (False forces ``max_new_tokens``: benchmarks).
-        seed: seed of the sampling generator (None: nondeterministic).
     """
 
     max_new_tokens: int = 1024
     temperature: float = 0.7
-    top_p: float = 0.9
-    repetition_penalty: float = 1.0
     stop_at_eos: bool = True
-    seed: int | None = 0
 
 
 @dataclass
@@ -102,7 +100,6 @@ class _BatchState:
     step: int = 0
     bias: torch.Tensor | None = None  # [P, 1, n*G, total_aligned] additive mask
     decode_attention: str = "sdpa"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _ACTIVE: _BatchState | None = None

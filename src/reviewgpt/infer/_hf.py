@@ -130,10 +130,7 @@ class HFBackend:
         import torch
 
         s = self.cfg.sampling
-        params = SamplingParams(
-            max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
-            repetition_penalty=s.repetition_penalty, stop_at_eos=True, seed=s.seed,
-        )
+        params = SamplingParams(max_new_tokens=s.max_new_tokens, temperature=s.temperature, stop_at_eos=True)
         processors = self._processors()
         generator = torch.Generator(device=self.device)
         if s.seed is not None:

@@ -41,8 +41,8 @@ def llm_config(cfg: InferConfig):
 
 def generate_openai(
     cfg: InferConfig, items: Sequence[tuple[ReviewRequest, int]], schema: str
-) -> Iterator[tuple[tuple[ReviewRequest, int], OpenAIAnswer | Exception, dict]]:
-    """Yield ``((request, sample), answer or the exception, client stats)`` as answers complete.
+) -> Iterator[tuple[tuple[ReviewRequest, int], OpenAIAnswer | Exception]]:
+    """Yield ``((request, sample), answer or the exception)`` as answers complete.
 
     Raises:
         BudgetExceeded: the spend limit was reached (answers already yielded are kept).
@@ -71,5 +71,4 @@ def generate_openai(
             round(time.perf_counter() - started, 3),
         )
 
-    for item, result in client.map(items, make_request, description="reviews"):
-        yield item, result, client.stats
+    yield from client.map(items, make_request, description="reviews")
