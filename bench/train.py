@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -119,6 +121,7 @@ OPTIONS = {
     "compile": "training.compile (regional torch.compile of each layer's attention, MLP, norms)",
     "offload": "training.offload_activations (saved activations in pinned CPU memory)",
     "nodrop": "LoRA dropout 0 instead of 0.05",
+    "modcompile": "the 2026-12-02 compile: each layer's attention, MLP and norms compiled apart (for comparison)",
 }
 
 
@@ -133,7 +136,14 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options},
     })
     torch.manual_seed(1)
-    return build_model(cfg, device_map=device_map(device))
+    model = build_model(cfg, device_map=device_map(device))
+    if "modcompile" in options:  # the earlier regional compile, rebuilt here to measure beside the current one
+        from reviewgpt.train._model import backbone_and_head
+
+        decoder = backbone_and_head(model)[0]
+        for module in [child for layer in decoder.layers for child in layer.children()] + [decoder.norm]:
+            module.compile(dynamic=True)
+    return model
 
 
 def reviewgpt_loss(model, ids: torch.Tensor, chunk: int, offload=None) -> torch.Tensor:
@@ -181,11 +191,15 @@ def sync(device: str) -> None:
 
 
 def one_step(model, opt, loss_fn, ids) -> float:
-    with torch.autocast(ids.device.type, dtype=torch.bfloat16):
+    from torch.profiler import record_function  # phases for the profile's idle report; no cost otherwise
+
+    with record_function("forward+loss"), torch.autocast(ids.device.type, dtype=torch.bfloat16):
         loss = loss_fn(model, ids)
-    loss.backward()
-    opt.step()
-    opt.zero_grad(set_to_none=True)
+    with record_function("backward"):
+        loss.backward()
+    with record_function("optimizer"):
+        opt.step()
+        opt.zero_grad(set_to_none=True)
     return float(loss.detach())
 
 
@@ -252,15 +266,28 @@ def longest(model, opt, loss_fn, vocab: int, device: str, budget_gib: float, pro
             "gib_per_1k_tokens": round(slope * 1024, 3), "predicted": predicted, "verified": verified}
 
 
-def profile_step(model, opt, loss_fn, seq: int, vocab: int, device: str, stack: str) -> None:
-    """Print where one step's GPU time goes (top kernels)."""
+def profile_step(model, opt, loss_fn, seq: int, vocab: int, device: str, stack: str, trace_dir: Path) -> dict:
+    """Print where one step's GPU time goes (top kernels) and where the GPU waits (idle report).
+
+    The chrome trace is kept as ``trace_dir/trace-<stack>.json.gz``.
+    """
+    from _gpu_trace import idle_report
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         one_step(model, opt, loss_fn, batch(seq, vocab, 9, device))
         sync(device)
     print(f"--- {stack}: one step at {seq}, top kernels by GPU time")
-    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=40, max_name_column_width=90))
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=60, max_name_column_width=90))
+    trace_dir.mkdir(parents=True, exist_ok=True)
+    raw = trace_dir / f"trace-{stack.replace('+', '_')}.json"
+    prof.export_chrome_trace(str(raw))
+    report = idle_report(raw)
+    with open(raw, "rb") as src, gzip.open(f"{raw}.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    raw.unlink()
+    print(f"--- {stack}: device idle report {json.dumps(report, indent=1)}")
+    return report
 
 
 def measure(stack: str, args, path: Path, results: dict, save) -> None:
@@ -301,11 +328,12 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
         res["timed_s2attn_off"] = timed(model, opt, loss_fn, args.seq, vocab, device)
         log(f"{stack} S2-Attn off: {res['timed_s2attn_off']}")
         set_s2attn(model, True)
-    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device, warmup=3 if "compile" in options else 2)
+    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device, warmup=3 if options & {"compile", "modcompile"} else 2)
     log(f"{stack}: {res['timed']}")
     save()
-    if args.profile and device == "cuda":
-        profile_step(model, opt, loss_fn, args.seq, vocab, device, stack)
+    if args.profile and device == "cuda" and (args.profile_stacks is None or stack in args.profile_stacks.split(",")):
+        res["profile_idle"] = profile_step(model, opt, loss_fn, args.seq, vocab, device, stack, args.out.parent)
+        save()
     if not args.skip_longest and device == "cuda":
         total = torch.cuda.get_device_properties(0).total_memory / GIB
         for name in args.budgets.split(","):
@@ -341,7 +369,9 @@ def main() -> None:
     parser.add_argument("--skip-losses", action="store_true")
     parser.add_argument("--skip-longest", action="store_true")
     parser.add_argument("--budgets", default="24,whole", help="Memory budgets of the longest-sequence search.")
-    parser.add_argument("--profile", action="store_true", help="Print a kernel profile of one step of each stack.")
+    parser.add_argument("--profile", action="store_true",
+                        help="Print a kernel profile and a device idle report of one step of each stack.")
+    parser.add_argument("--profile-stacks", default=None, help="Comma-separated stacks to profile (default: all).")
     parser.add_argument("--time-budget", type=float, default=240, help="Seconds per stack; optional phases stop after it.")
     parser.add_argument("--workdir", default=None, help="Where the random checkpoint is written.")
     parser.add_argument("--out", type=Path, default=Path("bench-train.json"))

@@ -8,11 +8,12 @@ import torch
 from reviewgpt.train.s2attn import group_size_for, s2_attention
 
 
-def reference(q, k, v, group: int, shift: bool) -> torch.Tensor:
+def reference(q, k, v, group: int, shift: bool, key_real: torch.Tensor | None = None) -> torch.Tensor:
     """Dense attention with a mask that says which (query, key) pairs share a group.
 
     Unshifted heads: group id = position // group. Shifted heads (second half): group id =
     (position + group/2) // group, i.e. groups offset by half a group. Always causal.
+    ``key_real``: [b, n] booleans, False for padding keys (nobody attends to them).
     """
     b, h, n, d = q.shape
     k = k.repeat_interleave(h // k.shape[1], dim=1)
@@ -24,8 +25,10 @@ def reference(q, k, v, group: int, shift: bool) -> torch.Tensor:
         offset = group // 2 if shift and head >= h // 2 else 0
         gid = (pos + offset) // group
         allowed = causal & (gid[:, None] == gid[None, :])
+        if key_real is not None:
+            allowed = allowed & key_real[:, None, :]
         scores = (q[:, head] @ k[:, head].transpose(-1, -2)) / d**0.5
-        scores = scores.masked_fill(~allowed, float("-inf"))
+        scores = scores.masked_fill(~allowed, -1e9)  # finite: a row of padding has no NaN gradient
         out.append(torch.softmax(scores, dim=-1) @ v[:, head])
     return torch.stack(out, dim=1)
 
@@ -67,6 +70,35 @@ def test_padding_mask_blocks_match_the_reference_for_real_tokens():
     got = s2_attention(q, k, v, mask, group_size=8)
     want = reference(q, k, v, 8, shift=True)
     torch.testing.assert_close(got[:, :, :12], want[:, :, :12])
+
+
+@pytest.mark.parametrize(("n", "group"), [(20, 8), (16, 8), (27, 6)])
+def test_batched_padding_masks_give_each_row_its_own_result(n, group):
+    """Right padding of different lengths in one batch (the collator's mask): real tokens match the
+    reference, with groups of several lengths in one attention batch (n not a multiple of the group)."""
+    torch.manual_seed(n)
+    q, k, v = (torch.randn(3, 4, n, 8, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    lengths = torch.tensor([n, n - 5, n - 9])
+    key_real = torch.arange(n)[None, :] < lengths[:, None]
+    mask = (torch.ones(n, n, dtype=torch.bool).tril() & key_real[:, None, :])[:, None]
+    upstream = torch.randn(3, 4, n, 8, dtype=torch.float64) * key_real[:, None, :, None]  # no loss on padding
+
+    got = s2_attention(q, k, v, mask, group_size=group)
+    want = reference(q, k, v, group, shift=True, key_real=key_real)
+    for row, length in enumerate(lengths.tolist()):
+        torch.testing.assert_close(got[row, :, :length], want[row, :, :length])
+    grads_got = torch.autograd.grad((got * upstream).sum(), (q, k, v))
+    grads_want = torch.autograd.grad((want * upstream).sum(), (q, k, v))
+    for g, w in zip(grads_got, grads_want, strict=True):
+        torch.testing.assert_close(g, w)
+
+
+def test_output_is_contiguous_in_the_layout_o_proj_reads():
+    from reviewgpt.train.s2attn import s2_attention_bnhd
+
+    q, k, v = (torch.randn(2, 4, 24, 8).transpose(1, 2).contiguous().transpose(1, 2) for _ in range(3))
+    out = s2_attention_bnhd(q, k, v, group_size=8)
+    assert out.shape == (2, 24, 4, 8) and out.is_contiguous()
 
 
 def test_group_size_is_an_even_quarter():

@@ -1,19 +1,27 @@
-"""Regional ``torch.compile`` for training: each decoder layer's attention, MLP and norms.
+"""Regional ``torch.compile`` for training: each decoder layer's forward, its checkpoint outside.
 
 Between its matmuls a QLoRA layer runs dozens of small elementwise passes over [tokens, hidden]:
-RMSNorm in fp32, RoPE, SiLU x up, the LoRA dropout, scale and add, peft's defensive copy of every
-4-bit layer's output, dtype casts. Compiled, each region's passes fuse into a few kernels (the
-matmuls, the 4-bit dequantisation and attention stay the library kernels).
+RMSNorm in fp32, RoPE, SiLU x up, the LoRA scale and add, peft's defensive copy of every 4-bit
+layer's output, dtype casts, the residual adds. Compiled, each region's passes fuse into a few
+kernels (the matmuls, the 4-bit dequantisation, dropout and attention stay library kernels).
 
-Why per module and not the whole layer: the layer's gradient checkpoint must stay outside the
-compiled regions (recent transformers releases call the checkpoint inside the layer's ``forward``,
-and a graph break inside a traced checkpoint makes the whole layer run uncompiled); the attention
-function is left out (S2-Attn's group arithmetic on the sequence length fails to trace with
-dynamic shapes), so the attention module compiles as two graphs around it. ``dynamic=True``: one
-graph serves every sequence length after the first recompile, and all layers share it.
+The layer's gradient checkpoint stays outside the compiled code: a graph break inside a traced
+checkpoint would make the whole layer run uncompiled. transformers checkpoints either around the
+layer's ``__call__`` (5.17) or inside its ``forward`` (later releases); here the layer's own flag
+is turned off and the layer gets a forward that checkpoints the compiled one, the same on every
+release. The attention function is not traced (S2-Attn's group arithmetic on the sequence length
+fails to trace with dynamic shapes), so a layer runs as a few graphs around it: the input norm;
+q/k/v with RoPE; o_proj; the residual add, MLP norm, MLP and second residual add. ``dynamic=True``:
+one set of graphs serves every sequence length after the first recompile, and all layers share it.
 """
 
 from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import partial
+from types import MethodType
+from typing import Any
 
 import torch
 
@@ -26,25 +34,39 @@ log = get_logger(__name__)
 COMPILE_MODEL_TYPES = frozenset({"llama", "mistral"})
 
 
-def compile_layers(decoder: torch.nn.Module) -> int:
-    """Compile the direct children of each decoder layer, and the final norm, in place.
+def _checkpointed_forward(compiled: Callable, checkpoint: Callable | None, layer: torch.nn.Module, *args, **kwargs) -> Any:
+    if checkpoint is not None and layer.training and torch.is_grad_enabled():
+        return checkpoint(partial(compiled, layer, **kwargs), *args)
+    return compiled(layer, *args, **kwargs)
 
-    Module state and names are unchanged (``Module.compile`` swaps the call implementation), so
-    adapters save and load as before.
+
+def compile_layers(decoder: torch.nn.Module) -> int:
+    """Compile each decoder layer's forward, and the final norm, in place.
+
+    A layer that transformers checkpoints (``gradient_checkpointing_enable`` was called) keeps its
+    checkpoint function, now called around the compiled forward. Module state and names are
+    unchanged (only the instance's ``forward`` is replaced), so adapters save and load as before.
 
     Returns:
-        How many modules were compiled.
+        How many layers were compiled.
     """
     import torch._dynamo
 
-    modules = [child for layer in decoder.layers for child in layer.children()]
+    # train + eval mode and the first static + dynamic compile are within the default limit,
+    # but leave room for a validation pass
+    torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 16)  # "recompile_limit" in torch >= 2.6
+    compiled: dict[type, Callable] = {}
+    for layer in decoder.layers:
+        cls = type(layer)
+        if cls not in compiled:
+            # the function under transformers' decorators (checkpointing, deprecated-argument wrappers):
+            # a code object of this class alone, so its compiled graphs are not mixed up with others'
+            compiled[cls] = torch.compile(inspect.unwrap(cls.forward), dynamic=True)
+        checkpoint = layer._gradient_checkpointing_func if getattr(layer, "gradient_checkpointing", False) else None
+        layer.gradient_checkpointing = False
+        layer.forward = MethodType(partial(_checkpointed_forward, compiled[cls], checkpoint), layer)
     final_norm = getattr(decoder, "norm", None)
     if isinstance(final_norm, torch.nn.Module):
-        modules.append(final_norm)
-    # one code object per module class, shared by all layers; train + eval mode and the first
-    # static + dynamic compile are within the default limit, but leave room for a validation pass
-    torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 16)  # "recompile_limit" in torch >= 2.6
-    for module in modules:
-        module.compile(dynamic=True)
-    log.info("compiled %d modules of %d decoder layers (the first steps compile)", len(modules), len(decoder.layers))
-    return len(modules)
+        final_norm.compile(dynamic=True)
+    log.info("compiled %d decoder layers (the first steps compile)", len(decoder.layers))
+    return len(decoder.layers)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewgpt.logging import get_logger
 from reviewgpt.modeling import load_causal_lm
+from reviewgpt.train._dropout import use_counter_dropout
 from reviewgpt.train.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     model.config.use_cache = False
     for param in model.parameters():
         param.requires_grad_(False)
+    for module in model.modules():
+        # bitsandbytes repacks a 4-bit weight in place for its AVX512-BF16 CPU kernel the first time the
+        # layer runs in eval mode without grad (a validation pass); the weight then changes shape under
+        # the compiled graphs and between training steps. Training keeps one layout.
+        if hasattr(module, "support_avx512bf16_for_cpu"):
+            module.support_avx512bf16_for_cpu = False
     if cfg.training.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
@@ -73,6 +80,7 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
         task_type="CAUSAL_LM",
     )
     peft_model = get_peft_model(model, lora)
+    use_counter_dropout(peft_model)  # the same dropout, with cheaper random draws (see _dropout)
     if cfg.training.compile:  # after wrapping: the compiled graphs include the LoRA layers
         from reviewgpt.train._compile import compile_layers
 
