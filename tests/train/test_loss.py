@@ -30,11 +30,11 @@ def test_chunked_loss_and_grads_match_full_cross_entropy(chunk):
         torch.testing.assert_close(g, w)
 
 
-def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llama, make_config, tmp_path):
+def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llama, make_config, tmp_path, monkeypatch):
     """The decoder is called directly (not through the wrapped forward), yet bf16 runs the LoRA matmuls in bf16."""
     import torch
 
-    from reviewgpt.train import _training_arguments
+    from reviewgpt.train import _qlora_linear, _training_arguments
     from reviewgpt.train._model import build_model
     from reviewgpt.train._trainer import ReviewTrainer
 
@@ -45,7 +45,13 @@ def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llam
     seen: list[torch.dtype] = []
     lora_a = next(m for name, m in model.named_modules() if name.endswith("q_proj.lora_A.default"))
     assert lora_a.weight.dtype == torch.float32  # trainable weights stay fp32 (the optimizer's master copy)
-    lora_a.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    fused_product = _qlora_linear.low_rank_then_base_mm
+
+    def spy(low_rank, lora_B, x, weight):  # the 4-bit LoRA layers' products run here (see _qlora_linear)
+        seen.extend({low_rank.dtype, lora_B.dtype, x.dtype, weight.dtype})
+        return fused_product(low_rank, lora_B, x, weight)
+
+    monkeypatch.setattr(_qlora_linear, "low_rank_then_base_mm", spy)
     ids = torch.randint(3, 100, (1, 32))
     loss = trainer.compute_loss(model, {"input_ids": ids, "labels": ids}, num_items_in_batch=32)
     assert torch.isfinite(loss) and seen and set(seen) == {torch.bfloat16}

@@ -58,24 +58,31 @@ def _triton_kernel():
 _ROWS = 256  # 2,048 elements per program
 
 
-def _masked_scale_triton(kernel, x: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+def _masked_scale_triton(kernel, x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
     import triton
 
-    x = x.contiguous()
-    y = torch.empty_like(x)
     threshold, scale = _threshold_and_scale(p)
     n = x.numel()
     grid = (triton.cdiv(triton.cdiv(n, 8), _ROWS),)
-    kernel[grid](x, y, seed, n, threshold, scale, ROWS=_ROWS)
-    return y
+    kernel[grid](x, out, seed, n, threshold, scale, ROWS=_ROWS)  # out may be x: each element is read, then written once
+    return out
 
 
-def _masked_scale_torch(x: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+def _masked_scale_torch(x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
     """The same contract with torch's own generator (CPU, or CUDA without Triton): same seed, same mask."""
     threshold, scale = _threshold_and_scale(p)
     generator = torch.Generator(device=x.device).manual_seed(int(seed.item()))
-    draw = torch.randint(0, _LEVELS, x.shape, generator=generator, device=x.device, dtype=torch.int32)
-    return torch.where(draw >= threshold, x * scale, torch.zeros((), dtype=x.dtype, device=x.device)).contiguous()
+    draw = torch.randint(0, _LEVELS, (x.numel(),), generator=generator, device=x.device, dtype=torch.int32)
+    kept = torch.where(draw.view(x.shape) >= threshold, x * scale, torch.zeros((), dtype=x.dtype, device=x.device))
+    return out.copy_(kept)
+
+
+def masked_scale_into(x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+    """Write :func:`masked_scale` of contiguous ``x`` into ``out`` (which may be ``x`` itself); no autograd."""
+    kernel = _triton_kernel() if x.is_cuda else None
+    if kernel is not None:
+        return _masked_scale_triton(kernel, x, out, seed, p)
+    return _masked_scale_torch(x, out, seed, p)
 
 
 @torch.library.custom_op("reviewgpt::masked_scale", mutates_args=())
@@ -90,10 +97,8 @@ def masked_scale(x: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
     Returns:
         A contiguous tensor like ``x``. The same ``seed`` gives the same mask.
     """
-    kernel = _triton_kernel() if x.is_cuda else None
-    if kernel is not None:
-        return _masked_scale_triton(kernel, x, seed, p)
-    return _masked_scale_torch(x, seed, p)
+    x = x.contiguous()
+    return masked_scale_into(x, torch.empty_like(x), seed, p)
 
 
 @masked_scale.register_fake
@@ -115,6 +120,11 @@ def _backward(ctx, grad):
 masked_scale.register_autograd(_backward, setup_context=_setup_context)
 
 
+def draw_seed(device: torch.device) -> torch.Tensor:
+    """One call's mask seed, from the default generator of ``device`` (which checkpointing restores)."""
+    return torch.randint(1 << 62, (1,), device=device)
+
+
 class CounterDropout(torch.nn.Module):
     """Drop-in for ``nn.Dropout`` on LoRA inputs (see the module docstring)."""
 
@@ -127,8 +137,7 @@ class CounterDropout(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
-        seed = torch.randint(1 << 62, (1,), device=x.device)
-        return masked_scale(x, seed, self.p)
+        return masked_scale(x, draw_seed(x.device), self.p)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from reviewgpt.logging import get_logger
 from reviewgpt.modeling import load_causal_lm
 from reviewgpt.train._dropout import use_counter_dropout
+from reviewgpt.train._qlora_linear import use_fused_qlora
 from reviewgpt.train.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     )
     peft_model = get_peft_model(model, lora)
     use_counter_dropout(peft_model)  # the same dropout, with cheaper random draws (see _dropout)
+    use_fused_qlora(peft_model)  # the same 4-bit LoRA layers, with fewer passes over memory (see _qlora_linear)
     if cfg.training.compile:  # after wrapping: the compiled graphs include the LoRA layers
         from reviewgpt.train._compile import compile_layers
 

@@ -1,0 +1,145 @@
+"""A QLoRA linear layer whose LoRA term costs no full-size pass of its own (training).
+
+peft's 4-bit LoRA layer writes the base product ``x W^T`` (bitsandbytes), writes the LoRA product
+``s B A drop(x)`` beside it and adds the two; backward writes the input's gradient twice, through
+the base and through the LoRA branch, and autograd adds them. Every one of those [tokens,
+features] tensors is a pass over memory. Here each direction writes its output once: the rank-r
+product goes first into the output, then the 4-bit base product accumulates onto it in cuBLAS
+(``beta = 1``); that extra read hides under a compute-bound matmul.
+
+- forward: ``out = (s A drop(x)) B^T``, then ``out += x W^T``
+- backward: ``gx = drop'(s (g B) A)``, then ``gx += g W``
+
+The two accumulating products are custom ops, so the compiler keeps them in place instead of
+turning ``addmm_`` into a copy and a product. The dropout is the counter dropout (same seed, same
+mask as :class:`~reviewgpt.train._dropout.CounterDropout`), regenerated in backward.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+from typing import Any
+
+import torch
+
+from reviewgpt.train._dropout import CounterDropout, draw_seed, masked_scale, masked_scale_into
+
+
+@torch.library.custom_op("reviewgpt::low_rank_then_base_mm", mutates_args=())
+def low_rank_then_base_mm(low_rank: torch.Tensor, lora_B: torch.Tensor, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``low_rank @ lora_B.T + x @ weight.T``: [tokens, r] x [out, r] and [tokens, in] x [out, in]."""
+    out = torch.mm(low_rank, lora_B.t())
+    return out.addmm_(x, weight.t())
+
+
+@low_rank_then_base_mm.register_fake
+def _(low_rank, lora_B, x, weight):
+    return x.new_empty((x.shape[0], weight.shape[0]))
+
+
+@torch.library.custom_op("reviewgpt::dropped_low_rank_then_base_mm", mutates_args=())
+def dropped_low_rank_then_base_mm(
+    grad_low_rank: torch.Tensor, lora_A: torch.Tensor, seed: torch.Tensor | None, p: float, grad: torch.Tensor, weight: torch.Tensor
+) -> torch.Tensor:
+    """The input's gradient: ``drop'(grad_low_rank @ lora_A) + grad @ weight`` (the dropout's mask from ``seed``)."""
+    grad_x = torch.mm(grad_low_rank, lora_A)
+    if p > 0:
+        masked_scale_into(grad_x, grad_x, seed, p)
+    return grad_x.addmm_(grad, weight)
+
+
+@dropped_low_rank_then_base_mm.register_fake
+def _(grad_low_rank, lora_A, seed, p, grad, weight):
+    return grad.new_empty((grad.shape[0], weight.shape[1]))
+
+
+def _dequantize(packed: torch.Tensor, quant_state: Any, dtype: torch.dtype) -> torch.Tensor:
+    from bitsandbytes.functional import dequantize_4bit
+
+    return dequantize_4bit(packed, quant_state).to(dtype)
+
+
+class QLoRALinearFunction(torch.autograd.Function):
+    """``x W^T + s B A drop(x)`` for 2-D ``x`` with a 4-bit ``W``; all tensors in the compute dtype."""
+
+    @staticmethod
+    def forward(ctx, x, lora_A, lora_B, scaling, seed, p, packed, quant_state):
+        dropped = masked_scale(x, seed, p) if p > 0 else x
+        low_rank = torch.mm(dropped, lora_A.t()) * scaling
+        out = low_rank_then_base_mm(low_rank, lora_B, x, _dequantize(packed, quant_state, x.dtype))
+        ctx.save_for_backward(dropped, low_rank, lora_A, lora_B, seed, packed)
+        ctx.scaling, ctx.p, ctx.quant_state = scaling, p, quant_state
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        dropped, low_rank, lora_A, lora_B, seed, packed = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_low_rank = torch.mm(grad, lora_B) * ctx.scaling
+        grad_A = torch.mm(grad_low_rank.t(), dropped) if ctx.needs_input_grad[1] else None
+        grad_B = torch.mm(grad.t(), low_rank) if ctx.needs_input_grad[2] else None
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            weight = _dequantize(packed, ctx.quant_state, grad.dtype)
+            grad_x = dropped_low_rank_then_base_mm(grad_low_rank, lora_A, seed, ctx.p, grad, weight)
+        return grad_x, grad_A, grad_B, None, None, None, None, None
+
+
+def _single_plain_adapter(layer: Any, kwargs: dict) -> str | None:
+    """The one active vanilla-LoRA adapter this layer can run fused, or None (peft's forward then runs)."""
+    if layer.disable_adapters or layer.merged or kwargs or len(layer.active_adapters) != 1:
+        return None
+    adapter = layer.active_adapters[0]
+    if adapter not in layer.lora_A or adapter in getattr(layer, "lora_variant", {}):
+        return None
+    base = layer.base_layer
+    if base.bias is not None or layer.lora_B[adapter].bias is not None:
+        return None
+    if getattr(base.weight, "quant_state", None) is None or getattr(base.weight.quant_state, "packing_format_for_cpu", False):
+        return None
+    dropout = layer.lora_dropout[adapter]
+    if not isinstance(dropout, (CounterDropout, torch.nn.Identity)):
+        return None
+    return adapter
+
+
+def fused_forward(layer: Any, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    """A peft 4-bit LoRA layer's forward through :class:`QLoRALinearFunction`, where it applies."""
+    adapter = None if args else _single_plain_adapter(layer, kwargs)
+    if adapter is None:
+        return type(layer).forward(layer, x, *args, **kwargs)
+    base = layer.base_layer
+    dtype = base.compute_dtype or x.dtype
+    dropout = layer.lora_dropout[adapter]
+    p = dropout.p if isinstance(dropout, CounterDropout) and dropout.training else 0.0
+    seed = draw_seed(x.device) if p > 0 else None
+    flat = x.reshape(-1, x.shape[-1]).to(dtype)
+    out = QLoRALinearFunction.apply(
+        flat,
+        layer.lora_A[adapter].weight.to(dtype),
+        layer.lora_B[adapter].weight.to(dtype),
+        float(layer.scaling[adapter]),
+        seed,
+        p,
+        base.weight,
+        base.weight.quant_state,
+    )
+    return out.view(*x.shape[:-1], out.shape[-1]).to(x.dtype)
+
+
+def use_fused_qlora(model: torch.nn.Module) -> int:
+    """Give every peft 4-bit LoRA layer of ``model`` :func:`fused_forward` (module state unchanged).
+
+    Returns:
+        How many layers now run fused.
+    """
+    try:
+        from peft.tuners.lora.bnb import Linear4bit
+    except ImportError:  # bitsandbytes not installed: no 4-bit layers
+        return 0
+    fused = 0
+    for module in model.modules():
+        if isinstance(module, Linear4bit):
+            module.forward = MethodType(fused_forward, module)
+            fused += 1
+    return fused
