@@ -118,7 +118,7 @@ def plain_loss(model, ids: torch.Tensor) -> torch.Tensor:
 
 #: options of a reviewgpt stack, as ``reviewgpt+compile+offload`` in --stacks
 OPTIONS = {
-    "compile": "training.compile (regional torch.compile of each layer's attention, MLP, norms)",
+    "compile": "training.compile (each decoder layer's forward compiled, the checkpoint outside)",
     "offload": "training.offload_activations (saved activations in pinned CPU memory)",
     "nodrop": "LoRA dropout 0 instead of 0.05",
     "cppwrapper": "Inductor's C++ wrapper around the compiled graphs (less host time per call; stays set: list it last)",

@@ -45,13 +45,13 @@ def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llam
     seen: list[torch.dtype] = []
     lora_a = next(m for name, m in model.named_modules() if name.endswith("q_proj.lora_A.default"))
     assert lora_a.weight.dtype == torch.float32  # trainable weights stay fp32 (the optimizer's master copy)
-    fused_product = _qlora_linear.low_rank_then_base_mm
+    products = _qlora_linear._low_rank_then_base
 
-    def spy(low_rank, lora_B, x, weight):  # the 4-bit LoRA layers' products run here (see _qlora_linear)
-        seen.extend({low_rank.dtype, lora_B.dtype, x.dtype, weight.dtype})
-        return fused_product(low_rank, lora_B, x, weight)
+    def spy(dropped, lora_A, lora_B, x, weight, scaling):  # the 4-bit LoRA layers' products run here
+        seen.extend({dropped.dtype, lora_A.dtype, lora_B.dtype, x.dtype, weight.dtype})
+        return products(dropped, lora_A, lora_B, x, weight, scaling)
 
-    monkeypatch.setattr(_qlora_linear, "low_rank_then_base_mm", spy)
+    monkeypatch.setattr(_qlora_linear, "_low_rank_then_base", spy)
     ids = torch.randint(3, 100, (1, 32))
     loss = trainer.compute_loss(model, {"input_ids": ids, "labels": ids}, num_items_in_batch=32)
     assert torch.isfinite(loss) and seen and set(seen) == {torch.bfloat16}

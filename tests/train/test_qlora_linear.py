@@ -12,7 +12,8 @@ pytest.importorskip("bitsandbytes")
 from reviewgpt.train._dropout import masked_scale, use_counter_dropout  # noqa: E402
 from reviewgpt.train._qlora_linear import (  # noqa: E402
     dropped_low_rank_then_base_mm,
-    low_rank_then_base_mm,
+    qlora_dropout_forward,
+    qlora_forward,
     use_fused_qlora,
 )
 
@@ -123,11 +124,20 @@ def test_layers_outside_the_fused_case_keep_peft_forward():
 
 
 def test_the_ops_pass_torch_library_checks():
-    low_rank, lora_B, x, weight = torch.randn(9, 4), torch.randn(6, 4), torch.randn(9, 5), torch.randn(6, 5)
-    torch.library.opcheck(low_rank_then_base_mm, (low_rank, lora_B, x, weight))
-    torch.testing.assert_close(low_rank_then_base_mm(low_rank, lora_B, x, weight), low_rank @ lora_B.T + x @ weight.T)
-    grad_low_rank, lora_A, grad = torch.randn(9, 4), torch.randn(4, 5), torch.randn(9, 6)
-    seed = torch.tensor([3])
+    x, lora_A, lora_B, weight = torch.randn(9, 5), torch.randn(4, 5), torch.randn(6, 4), torch.randn(6, 5)
+    torch.library.opcheck(qlora_forward, (x, lora_A, lora_B, weight, 0.5))
+    out, low_rank = qlora_forward(x, lora_A, lora_B, weight, 0.5)
+    torch.testing.assert_close(low_rank, 0.5 * x @ lora_A.T)
+    torch.testing.assert_close(out, low_rank @ lora_B.T + x @ weight.T)
+
+    # a fresh seed per call: only the checks that do not rerun the op and compare
+    torch.library.opcheck(qlora_dropout_forward, (x, lora_A, lora_B, weight, 0.5, 0.3), test_utils=("test_schema", "test_faketensor"))
+    out, dropped, low_rank, seed = qlora_dropout_forward(x, lora_A, lora_B, weight, 0.5, 0.3)
+    assert seed.device.type == "cpu" and seed.dtype == torch.int64
+    torch.testing.assert_close(dropped, masked_scale(x, seed, 0.3))
+    torch.testing.assert_close(out, 0.5 * dropped @ lora_A.T @ lora_B.T + x @ weight.T)
+
+    grad_low_rank, grad = torch.randn(9, 4), torch.randn(9, 6)
     torch.library.opcheck(dropped_low_rank_then_base_mm, (grad_low_rank, lora_A, seed, 0.3, grad, weight))
     want = masked_scale(grad_low_rank @ lora_A, seed, 0.3) + grad @ weight
     torch.testing.assert_close(dropped_low_rank_then_base_mm(grad_low_rank, lora_A, seed, 0.3, grad, weight), want)

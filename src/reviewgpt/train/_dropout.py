@@ -9,9 +9,9 @@ instead of saving it.
 
 The keep test compares a 16-bit draw with ``round(p * 65536)``: the dropout rate is ``p`` to within
 1/131072 (0.05 -> 0.0500031), and kept values are scaled by 1 / (1 - that rate), so the
-expectation is unchanged. Each call draws its seed from torch's default generator of the input's
-device, so gradient checkpointing (which restores that generator's state for the recompute) sees
-the same masks again, and a seeded run is reproducible.
+expectation is unchanged. Each call draws its seed from torch's CPU generator (no kernel launch, and
+the kernel takes it as a scalar), so gradient checkpointing, which restores that generator's state
+for the recompute, sees the same masks again, and a seeded run is reproducible.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def _triton_kernel():
         return None
 
     @triton.jit
-    def masked_scale_kernel(x_ptr, y_ptr, seed_ptr, n, threshold, scale, ROWS: tl.constexpr):
+    def masked_scale_kernel(x_ptr, y_ptr, seed, n, threshold, scale, ROWS: tl.constexpr):
         # a row is eight consecutive elements and one Philox counter: four 32-bit words, two draws each
         rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
-        r0, r1, r2, r3 = tl.randint4x(tl.load(seed_ptr), rows)
+        r0, r1, r2, r3 = tl.randint4x(seed, rows)
         lane = tl.arange(0, 8)[None, :]
         word = tl.where(lane < 2, r0[:, None], tl.where(lane < 4, r1[:, None],
                                                          tl.where(lane < 6, r2[:, None], r3[:, None])))
@@ -58,7 +58,7 @@ def _triton_kernel():
 _ROWS = 256  # 2,048 elements per program
 
 
-def _masked_scale_triton(kernel, x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+def _masked_scale_triton(kernel, x: torch.Tensor, out: torch.Tensor, seed: int, p: float) -> torch.Tensor:
     import triton
 
     threshold, scale = _threshold_and_scale(p)
@@ -68,16 +68,16 @@ def _masked_scale_triton(kernel, x: torch.Tensor, out: torch.Tensor, seed: torch
     return out
 
 
-def _masked_scale_torch(x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+def _masked_scale_torch(x: torch.Tensor, out: torch.Tensor, seed: int, p: float) -> torch.Tensor:
     """The same contract with torch's own generator (CPU, or CUDA without Triton): same seed, same mask."""
     threshold, scale = _threshold_and_scale(p)
-    generator = torch.Generator(device=x.device).manual_seed(int(seed.item()))
+    generator = torch.Generator(device=x.device).manual_seed(seed)
     draw = torch.randint(0, _LEVELS, (x.numel(),), generator=generator, device=x.device, dtype=torch.int32)
     kept = torch.where(draw.view(x.shape) >= threshold, x * scale, torch.zeros((), dtype=x.dtype, device=x.device))
     return out.copy_(kept)
 
 
-def masked_scale_into(x: torch.Tensor, out: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
+def masked_scale_into(x: torch.Tensor, out: torch.Tensor, seed: int, p: float) -> torch.Tensor:
     """Write :func:`masked_scale` of contiguous ``x`` into ``out`` (which may be ``x`` itself); no autograd."""
     kernel = _triton_kernel() if x.is_cuda else None
     if kernel is not None:
@@ -91,14 +91,14 @@ def masked_scale(x: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
 
     Args:
         x: any shape and float dtype.
-        seed: int64 tensor of one element, on ``x``'s device.
+        seed: int64 CPU tensor of one element (:func:`draw_seed`).
         p: dropout rate in [0, 1).
 
     Returns:
         A contiguous tensor like ``x``. The same ``seed`` gives the same mask.
     """
     x = x.contiguous()
-    return masked_scale_into(x, torch.empty_like(x), seed, p)
+    return masked_scale_into(x, torch.empty_like(x), int(seed), p)
 
 
 @masked_scale.register_fake
@@ -120,9 +120,9 @@ def _backward(ctx, grad):
 masked_scale.register_autograd(_backward, setup_context=_setup_context)
 
 
-def draw_seed(device: torch.device) -> torch.Tensor:
-    """One call's mask seed, from the default generator of ``device`` (which checkpointing restores)."""
-    return torch.randint(1 << 62, (1,), device=device)
+def draw_seed() -> torch.Tensor:
+    """One call's mask seed, from torch's CPU generator (which checkpointing restores)."""
+    return torch.randint(1 << 62, (1,))
 
 
 class CounterDropout(torch.nn.Module):
@@ -137,7 +137,7 @@ class CounterDropout(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
-        return masked_scale(x, draw_seed(x.device), self.p)
+        return masked_scale(x, draw_seed(), self.p)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

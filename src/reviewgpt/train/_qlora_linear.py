@@ -10,9 +10,10 @@ product goes first into the output, then the 4-bit base product accumulates onto
 - forward: ``out = (s A drop(x)) B^T``, then ``out += x W^T``
 - backward: ``gx = drop'(s (g B) A)``, then ``gx += g W``
 
-The two accumulating products are custom ops, so the compiler keeps them in place instead of
-turning ``addmm_`` into a copy and a product. The dropout is the counter dropout (same seed, same
-mask as :class:`~reviewgpt.train._dropout.CounterDropout`), regenerated in backward.
+The forward and the input's gradient are one custom op each, so the compiler keeps ``addmm_`` in
+place instead of turning it into a copy and a product. The dropout is the counter dropout (its
+seed drawn the same way as :class:`~reviewgpt.train._dropout.CounterDropout`'s), regenerated in
+backward.
 """
 
 from __future__ import annotations
@@ -22,19 +23,50 @@ from typing import Any
 
 import torch
 
-from reviewgpt.train._dropout import CounterDropout, draw_seed, masked_scale, masked_scale_into
+from reviewgpt.train._dropout import CounterDropout, draw_seed, masked_scale_into
 
 
-@torch.library.custom_op("reviewgpt::low_rank_then_base_mm", mutates_args=())
-def low_rank_then_base_mm(low_rank: torch.Tensor, lora_B: torch.Tensor, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """``low_rank @ lora_B.T + x @ weight.T``: [tokens, r] x [out, r] and [tokens, in] x [out, in]."""
-    out = torch.mm(low_rank, lora_B.t())
-    return out.addmm_(x, weight.t())
+def _low_rank_then_base(dropped, lora_A, lora_B, x, weight, scaling: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``low_rank = s dropped A^T`` and ``out = low_rank B^T + x W^T``, the base product accumulating in place."""
+    low_rank = torch.mm(dropped, lora_A.t()).mul_(scaling)
+    return low_rank, torch.mm(low_rank, lora_B.t()).addmm_(x, weight.t())
 
 
-@low_rank_then_base_mm.register_fake
-def _(low_rank, lora_B, x, weight):
-    return x.new_empty((x.shape[0], weight.shape[0]))
+# One op per forward (dropout, both LoRA products and the base product): on a slow host the compiled
+# layers' forward is launch-bound, and each op call and kernel launch from Python costs there.
+@torch.library.custom_op("reviewgpt::qlora_forward", mutates_args=())
+def qlora_forward(
+    x: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor, weight: torch.Tensor, scaling: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(out, low_rank)`` for 2-D ``x`` [tokens, in], ``weight`` [out, in] (dequantized), no dropout."""
+    low_rank, out = _low_rank_then_base(x, lora_A, lora_B, x, weight, scaling)
+    return out, low_rank
+
+
+@qlora_forward.register_fake
+def _(x, lora_A, lora_B, weight, scaling):
+    return x.new_empty((x.shape[0], weight.shape[0])), x.new_empty((x.shape[0], lora_A.shape[0]))
+
+
+@torch.library.custom_op("reviewgpt::qlora_dropout_forward", mutates_args=(), tags=(torch.Tag.nondeterministic_seeded,))
+def qlora_dropout_forward(
+    x: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor, weight: torch.Tensor, scaling: float, p: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(out, dropped, low_rank, seed)``: :func:`qlora_forward` with dropout ``p`` on the LoRA input, fresh seed."""
+    seed = draw_seed()
+    dropped = masked_scale_into(x, torch.empty_like(x), int(seed), p)
+    low_rank, out = _low_rank_then_base(dropped, lora_A, lora_B, x, weight, scaling)
+    return out, dropped, low_rank, seed
+
+
+@qlora_dropout_forward.register_fake
+def _(x, lora_A, lora_B, weight, scaling, p):
+    return (
+        x.new_empty((x.shape[0], weight.shape[0])),
+        torch.empty_like(x),
+        x.new_empty((x.shape[0], lora_A.shape[0])),
+        torch.empty(1, dtype=torch.int64, device="cpu"),
+    )
 
 
 @torch.library.custom_op("reviewgpt::dropped_low_rank_then_base_mm", mutates_args=())
@@ -44,7 +76,7 @@ def dropped_low_rank_then_base_mm(
     """The input's gradient: ``drop'(grad_low_rank @ lora_A) + grad @ weight`` (the dropout's mask from ``seed``)."""
     grad_x = torch.mm(grad_low_rank, lora_A)
     if p > 0:
-        masked_scale_into(grad_x, grad_x, seed, p)
+        masked_scale_into(grad_x, grad_x, int(seed), p)
     return grad_x.addmm_(grad, weight)
 
 
@@ -63,10 +95,12 @@ class QLoRALinearFunction(torch.autograd.Function):
     """``x W^T + s B A drop(x)`` for 2-D ``x`` with a 4-bit ``W``; all tensors in the compute dtype."""
 
     @staticmethod
-    def forward(ctx, x, lora_A, lora_B, scaling, seed, p, packed, quant_state):
-        dropped = masked_scale(x, seed, p) if p > 0 else x
-        low_rank = torch.mm(dropped, lora_A.t()) * scaling
-        out = low_rank_then_base_mm(low_rank, lora_B, x, _dequantize(packed, quant_state, x.dtype))
+    def forward(ctx, x, lora_A, lora_B, scaling, p, packed, quant_state):
+        weight = _dequantize(packed, quant_state, x.dtype)
+        if p > 0:
+            out, dropped, low_rank, seed = qlora_dropout_forward(x, lora_A, lora_B, weight, scaling, p)
+        else:
+            (out, low_rank), dropped, seed = qlora_forward(x, lora_A, lora_B, weight, scaling), x, None
         ctx.save_for_backward(dropped, low_rank, lora_A, lora_B, seed, packed)
         ctx.scaling, ctx.p, ctx.quant_state = scaling, p, quant_state
         return out
@@ -82,7 +116,7 @@ class QLoRALinearFunction(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             weight = _dequantize(packed, ctx.quant_state, grad.dtype)
             grad_x = dropped_low_rank_then_base_mm(grad_low_rank, lora_A, seed, ctx.p, grad, weight)
-        return grad_x, grad_A, grad_B, None, None, None, None, None
+        return grad_x, grad_A, grad_B, None, None, None, None
 
 
 def _single_plain_adapter(layer: Any, kwargs: dict) -> str | None:
@@ -112,14 +146,12 @@ def fused_forward(layer: Any, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     dtype = base.compute_dtype or x.dtype
     dropout = layer.lora_dropout[adapter]
     p = dropout.p if isinstance(dropout, CounterDropout) and dropout.training else 0.0
-    seed = draw_seed(x.device) if p > 0 else None
-    flat = x.reshape(-1, x.shape[-1]).to(dtype)
+    flat = x.reshape(-1, x.shape[-1]).to(dtype).contiguous()
     out = QLoRALinearFunction.apply(
         flat,
         layer.lora_A[adapter].weight.to(dtype),
         layer.lora_B[adapter].weight.to(dtype),
         float(layer.scaling[adapter]),
-        seed,
         p,
         base.weight,
         base.weight.quant_state,
