@@ -94,7 +94,7 @@ def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return ((got.float() - want.float()).norm() / want.float().norm()).item()
 
 
-def test_dropout_masks_match_the_module_dropout_and_differ_per_call():
+def test_dropout_is_seeded_from_the_default_generator_and_off_in_eval():
     """With dropout on, a different seed changes the result: the fused layer really drops."""
     model = _qlora_block("cpu", torch.float32, 0.5)
     use_fused_qlora(model)
