@@ -120,6 +120,9 @@ def test_layers_outside_the_fused_case_keep_peft_forward():
     fused = model(x)
     with model.disable_adapter():  # adapters off: peft's own forward, the base model alone
         base = model(x)
+    inner = model.get_base_model()
+    want = inner.down.base_layer(torch.relu(inner.up.base_layer(x)))
+    torch.testing.assert_close(base, want)
     assert not torch.allclose(fused, base)
 
 
