@@ -41,8 +41,9 @@ def test_compiled_layers_match_eager_for_any_length_without_recompiling(dataset,
     """4-bit LoRA on all linears, gradient checkpointing, S2-Attn or SDPA, LongLoRA's trained norms and
     embeddings, LoRA dropout: same loss and gradients as eager.
 
-    With dropout, Inductor is told to draw random numbers as eager does (``fallback_random``), so the
-    two runs, each seeded alike, drop the same elements, in forward and in the checkpoint recompute.
+    With dropout, the two runs are seeded alike and drop the same elements, in forward and in the
+    checkpoint recompute: the fused 4-bit layers draw their seeds from the CPU generator at run time,
+    and any random op Inductor compiles draws as eager does (``fallback_random``).
     """
     import torch._dynamo
     import torch._inductor.config

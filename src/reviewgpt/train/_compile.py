@@ -1,9 +1,10 @@
 """Regional ``torch.compile`` for training: each decoder layer's forward, its checkpoint outside.
 
 Between its matmuls a QLoRA layer runs dozens of small elementwise passes over [tokens, hidden]:
-RMSNorm in fp32, RoPE, SiLU x up, the LoRA scale and add, peft's defensive copy of every 4-bit
-layer's output, dtype casts, the residual adds. Compiled, each region's passes fuse into a few
-kernels (the matmuls, the 4-bit dequantisation, dropout and attention stay library kernels).
+RMSNorm in fp32, RoPE, SiLU x up, dtype casts, the residual adds (and, for LoRA layers that are not
+4-bit, the LoRA scale and add). Compiled, each region's passes fuse into a few kernels (the matmuls,
+the 4-bit dequantisation, the fused QLoRA ops of ``_qlora_linear``, dropout and attention stay
+library kernels).
 
 The layer's gradient checkpoint stays outside the compiled code: a graph break inside a traced
 checkpoint would make the whole layer run uncompiled. transformers checkpoints either around the

@@ -32,6 +32,7 @@ at 12k tokens on a 7B model that was ~4 GB of memory traffic per layer and step.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,6 +107,15 @@ def _plan(n: int, h: int, group: int, shift: bool) -> tuple[_Piece, ...]:
     return tuple(pieces)
 
 
+def _run_rows(piece: _Piece, b: int, stacked: torch.Tensor) -> Iterator[tuple[_Run, torch.Tensor]]:
+    """Each run of ``piece`` with its rows of ``stacked`` (the piece's SDPA batch), as [b, count, ...] views."""
+    offset = 0
+    for run in piece:
+        rows = b * run.count
+        yield run, stacked[offset : offset + rows].unflatten(0, (b, run.count))
+        offset += rows
+
+
 class _Cut(torch.autograd.Function):
     """[b, h, n, d] -> one [B, h', size, d] tensor per piece; backward fills one gradient buffer."""
 
@@ -124,13 +134,9 @@ class _Cut(torch.autograd.Function):
         # every element is covered by exactly one run, so no zero fill and no sum; contiguous, the
         # layout a compiled graph's backward expects of its output gradients (else it copies them)
         grad = torch.empty(ctx.shape, dtype=grads[0].dtype, device=grads[0].device)
-        b = ctx.shape[0]
         for piece, g in zip(ctx.pieces, grads, strict=True):
-            offset = 0
-            for run in piece:
-                rows = b * run.count
-                run.of_bhnd(grad).copy_(g[offset : offset + rows].unflatten(0, (b, run.count)))
-                offset += rows
+            for run, rows in _run_rows(piece, ctx.shape[0], g):
+                run.of_bhnd(grad).copy_(rows)
         return grad, None
 
 
@@ -141,28 +147,20 @@ class _Join(torch.autograd.Function):
     def forward(ctx, pieces: tuple[_Piece, ...], shape: tuple[int, int, int, int], *outs: torch.Tensor):
         ctx.pieces = pieces
         ctx.layouts = [(o.shape, o.stride()) for o in outs]
-        b = shape[0]
         joined = outs[0].new_empty(shape)
         for piece, o in zip(pieces, outs, strict=True):
-            offset = 0
-            for run in piece:
-                rows = b * run.count
-                run.of_bnhd(joined).copy_(o[offset : offset + rows].unflatten(0, (b, run.count)))
-                offset += rows
+            for run, rows in _run_rows(piece, shape[0], o):
+                run.of_bnhd(joined).copy_(rows)
         return joined
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        b = grad.shape[0]
         grads = []
         for piece, (shape, stride) in zip(ctx.pieces, ctx.layouts, strict=True):
             # the layout of the attention output: what the SDPA backward kernels want for its gradient
             g = torch.empty_strided(shape, stride, dtype=grad.dtype, device=grad.device)
-            offset = 0
-            for run in piece:
-                rows = b * run.count
-                g[offset : offset + rows].unflatten(0, (b, run.count)).copy_(run.of_bnhd(grad))
-                offset += rows
+            for run, rows in _run_rows(piece, grad.shape[0], g):
+                rows.copy_(run.of_bnhd(grad))
             grads.append(g)
         return None, None, *grads
 
