@@ -7,8 +7,9 @@ plain: ``prepare_model_for_kbit_training(use_gradient_checkpointing=True)`` + pe
     ``model(input_ids, labels=...)`` under bf16 autocast (what a user would otherwise run);
 reviewgpt: ``reviewgpt.train._model.build_model`` (no fp32 upcast, non-reentrant checkpointing)
     + ``causal_lm_loss_sum`` (chunked LM head + CE) under bf16 autocast, S2-Attn on for the
-    timings and off for the loss comparison; ``reviewgpt+compile+offload`` adds training options
-    (see OPTIONS).
+    timings and off for the loss comparison, the trainer's garbage-collection schedule
+    (``training.gc_interval``) in the timed steps; ``reviewgpt+compile+offload`` adds training
+    options (see OPTIONS).
 
 Same LoRA targets (all seven linears, r=64, alpha=16, dropout 0.05), torch AdamW, batch 1.
 Measures tokens/s and s/step (warm-up + 5 timed steps), peak allocated memory, the first 20
@@ -30,6 +31,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -123,6 +125,10 @@ OPTIONS = {
     "nodrop": "LoRA dropout 0 instead of 0.05",
     "cppwrapper": "Inductor's C++ wrapper around the compiled graphs (less host time per call; stays set: list it last)",
     "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (for comparison)",
+    "nonested": "Dynamo's nested graph breaks off: four compiled graphs per layer instead of two (for comparison)",
+    "redequant": "the fused 4-bit layers dequantize their weight again in backward instead of keeping it (for comparison)",
+    "dynall": "every dimension symbolic in the compiled graphs (dynamic=True, as before) instead of the sequence length alone (for comparison)",
+    "autogc": "Python's automatic garbage collection instead of training.gc_interval's schedule (for comparison)",
 }
 
 
@@ -140,8 +146,18 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         from torch._inductor import config as inductor_config
 
         inductor_config.cpp_wrapper = True
+    import torch._dynamo
+
+    torch._dynamo.reset()  # no compiled code of an earlier stack: each stack compiles as a fresh process would
+    torch._dynamo.config.assume_static_by_default = "dynall" not in options  # False: what dynamic=True does
     torch.manual_seed(1)
     model = build_model(cfg, device_map=device_map(device))
+    if "nonested" in options:  # before the first step, which compiles
+        torch._dynamo.config.nested_graph_breaks = False
+    if "redequant" in options:
+        from reviewgpt.train._qlora_linear import use_fused_qlora
+
+        use_fused_qlora(model, keep_weight=False)
     if "peftlinear" in options:  # before the first step, so the compiled layers trace peft's forward
         from peft.tuners.lora.bnb import Linear4bit
 
@@ -212,18 +228,32 @@ def losses(model, opt, loss_fn, seq: int, vocab: int, device: str, steps: int = 
     return [round(one_step(model, opt, loss_fn, batch(seq, vocab, s, device)), 5) for s in range(steps)]
 
 
-def timed(model, opt, loss_fn, seq: int, vocab: int, device: str, warmup: int = 2, steps: int = 5) -> dict[str, float]:
+def timed(model, opt, loss_fn, seq: int, vocab: int, device: str, warmup: int = 2, steps: int = 5,
+          collection: Any = None) -> dict[str, float]:
+    # the first warm-up step is shorter: compiled layers then time the graphs that a run over examples of
+    # varying length uses (sequence length symbolic), not graphs specialised to this one length
     for s in range(warmup):
-        one_step(model, opt, loss_fn, batch(seq, vocab, s, device))
+        one_step(model, opt, loss_fn, batch(seq - 64 if s == 0 and seq > 128 else seq, vocab, s, device))
     sync(device)
+    if collection is not None:  # the trainer's schedule: started with training, a step per optimizer step
+        collection.start()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
+    ends = []
     for s in range(steps):
-        one_step(model, opt, loss_fn, batch(seq, vocab, 100 + s, device))
+        one_step(model, opt, loss_fn, batch(seq, vocab, 100 + s, device))  # ends reading the loss: a sync
+        if collection is not None:
+            collection.step(s + 1)
+        ends.append(time.perf_counter())
     sync(device)
     sec = (time.perf_counter() - t0) / steps
-    out = {"seq": seq, "s_per_step": round(sec, 3), "tokens_per_s": round(seq / sec, 1)}
+    per_step = [round(b - a, 3) for a, b in zip([t0, *ends], ends, strict=False)]
+    if collection is not None:
+        collection.stop()
+    median = statistics.median(per_step)
+    out = {"seq": seq, "s_per_step": round(sec, 3), "tokens_per_s": round(seq / sec, 1), "steps_s": per_step,
+           "median_s_per_step": median, "median_tokens_per_s": round(seq / median, 1)}
     if device == "cuda":
         out["peak_alloc_gib"] = round(torch.cuda.max_memory_allocated() / GIB, 2)
         out["peak_reserved_gib"] = round(torch.cuda.max_memory_reserved() / GIB, 2)
@@ -333,7 +363,14 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
         res["timed_s2attn_off"] = timed(model, opt, loss_fn, args.seq, vocab, device)
         log(f"{stack} S2-Attn off: {res['timed_s2attn_off']}")
         set_s2attn(model, True)
-    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device, warmup=3 if "compile" in options else 2)
+    collection = None
+    if name == "reviewgpt" and "autogc" not in options:
+        from reviewgpt.train._gc import ScheduledCollection
+        from reviewgpt.train.config import TrainingSection
+
+        collection = ScheduledCollection(TrainingSection.model_fields["gc_interval"].default)
+    res["timed"] = timed(model, opt, loss_fn, args.seq, vocab, device, warmup=3 if "compile" in options else 2,
+                         collection=collection)
     log(f"{stack}: {res['timed']}")
     save()
     if args.profile and device == "cuda" and (args.profile_stacks is None or stack in args.profile_stacks.split(",")):
@@ -426,7 +463,8 @@ def compare(results: dict, stacks: list[str]) -> None:
         r = results.get(stack)
         if stack == "plain" or not r or "timed" not in r:
             continue
-        out = {"speedup": round(r["timed"]["tokens_per_s"] / plain["timed"]["tokens_per_s"], 3)}
+        out = {"speedup": round(r["timed"]["tokens_per_s"] / plain["timed"]["tokens_per_s"], 3),
+               "median_speedup": round(r["timed"]["median_tokens_per_s"] / plain["timed"]["median_tokens_per_s"], 3)}
         for key, value in r.items():
             if key.startswith("longest") and key in plain and value.get("verified") and plain[key].get("verified"):
                 out[f"{key}_ratio"] = round(value["verified"] / plain[key]["verified"], 3)

@@ -9,10 +9,24 @@ import torch.nn.functional as F
 from reviewgpt.train._loss import causal_lm_loss_sum
 
 
+class _WrappedHead(torch.nn.Module):
+    """A head that is not a plain linear layer (as peft's wrappers are): the checkpointed chunks run it."""
+
+    def __init__(self, linear: torch.nn.Linear):
+        super().__init__()
+        self.linear = linear
+        self.weight = linear.weight
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+@pytest.mark.parametrize("head_kind", ["linear", "wrapped"])
 @pytest.mark.parametrize("chunk", [0, 5, 16, 1000])
-def test_chunked_loss_and_grads_match_full_cross_entropy(chunk):
+def test_chunked_loss_and_grads_match_full_cross_entropy(chunk, head_kind):
     torch.manual_seed(0)
-    head = torch.nn.Linear(8, 50, bias=False)
+    linear = torch.nn.Linear(8, 50, bias=False)
+    head = linear if head_kind == "linear" else _WrappedHead(linear)
     hidden = torch.randn(2, 20, 8, requires_grad=True)
     labels = torch.randint(0, 50, (2, 20))
     labels[:, :7] = -100  # the prompt
@@ -20,7 +34,7 @@ def test_chunked_loss_and_grads_match_full_cross_entropy(chunk):
     total, count = causal_lm_loss_sum(hidden, labels, head, chunk)
     got_grads = torch.autograd.grad(total / count, (hidden, head.weight))
 
-    logits = head(hidden)[:, :-1].reshape(-1, 50)
+    logits = linear(hidden)[:, :-1].reshape(-1, 50)
     want = F.cross_entropy(logits, labels[:, 1:].reshape(-1), ignore_index=-100)
     want_grads = torch.autograd.grad(want, (hidden, head.weight))
 
@@ -28,6 +42,22 @@ def test_chunked_loss_and_grads_match_full_cross_entropy(chunk):
     torch.testing.assert_close(total / count, want)
     for g, w in zip(got_grads, want_grads, strict=True):
         torch.testing.assert_close(g, w)
+
+
+def test_chunked_loss_under_bf16_autocast_matches_the_full_cross_entropy():
+    """bf16 model and head under autocast, frozen head (the LoRA case): only the hidden states get a gradient."""
+    torch.manual_seed(0)
+    head = torch.nn.Linear(16, 300, bias=False).to(torch.bfloat16).requires_grad_(False)
+    hidden = torch.randn(1, 64, 16, dtype=torch.bfloat16, requires_grad=True)
+    labels = torch.randint(0, 300, (1, 64))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        total, count = causal_lm_loss_sum(hidden, labels, head, 24)
+        (got,) = torch.autograd.grad(total / count, hidden)
+        want_loss = F.cross_entropy(head(hidden)[:, :-1].reshape(-1, 300).float(), labels[:, 1:].reshape(-1))
+        (want,) = torch.autograd.grad(want_loss, hidden)
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(total / count, want_loss, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(got, want, rtol=0.02, atol=1e-4)
 
 
 def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llama, make_config, tmp_path, monkeypatch):

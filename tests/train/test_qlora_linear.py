@@ -64,10 +64,11 @@ def _run(model, x, upstream, seed: int):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dropout", [0.0, 0.2])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_fused_layers_equal_peft_layers(device, dropout, dtype):
+@pytest.mark.parametrize("keep_weight", [False, True], ids=["dequantize-again", "keep-weight"])
+def test_fused_layers_equal_peft_layers(device, dropout, dtype, keep_weight):
     reference = _qlora_block(device, dtype, dropout)
     fused = copy.deepcopy(reference)
-    assert use_fused_qlora(fused) == 2
+    assert use_fused_qlora(fused, keep_weight=keep_weight) == 2
     x = torch.randn(3, 37, 64, device=device, dtype=dtype)
     upstream = torch.randn(3, 37, 64, device=device)
     want_out, want_gx, want_grads = _run(reference, x, upstream, seed=11)

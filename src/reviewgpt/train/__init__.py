@@ -96,7 +96,7 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     from reviewgpt.train._data import PaddingCollator, encode_split
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
-    from reviewgpt.train._trainer import MetricsCallback, ReviewTrainer, metrics_key
+    from reviewgpt.train._trainer import GarbageCollectionCallback, MetricsCallback, ReviewTrainer, metrics_key
     from reviewgpt.train._validate import check_tokenizer
 
     t = cfg.training
@@ -126,12 +126,17 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         loss_chunk_size=t.loss_chunk_size,
         offload_activations=t.offload_activations,
     )
+    collection = GarbageCollectionCallback(t.gc_interval)
+    trainer.add_callback(collection)
     if write is not None:
         trainer.add_callback(MetricsCallback(trainer, write, done))
     resume_from = str(_last_checkpoint(run_dir / "checkpoints")) if cfg.resume else None
     if resume_from:
         log.info("resuming from %s", resume_from)
-    result = trainer.train(resume_from_checkpoint=resume_from)
+    try:
+        result = trainer.train(resume_from_checkpoint=resume_from)
+    finally:  # automatic collection back on, also when training fails
+        collection.stop()
     # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
     trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
     if write is not None:

@@ -11,9 +11,18 @@ checkpoint would make the whole layer run uncompiled. transformers checkpoints e
 layer's ``__call__`` (5.17) or inside its ``forward`` (later releases); here the layer's own flag
 is turned off and the layer gets a forward that checkpoints the compiled one, the same on every
 release. The attention function is not traced (S2-Attn's group arithmetic on the sequence length
-fails to trace with dynamic shapes), so a layer runs as a few graphs around it: the input norm;
-q/k/v with RoPE; o_proj; the residual add, MLP norm, MLP and second residual add. ``dynamic=True``:
-one set of graphs serves every sequence length after the first recompile, and all layers share it.
+fails to trace with dynamic shapes), so a layer runs as two graphs around it: the input norm,
+q/k/v and RoPE; o_proj, the residual add, MLP norm, MLP and second residual add. That takes Dynamo's
+nested graph breaks (``torch._dynamo.config.nested_graph_breaks``, set for the process on torch
+>= 2.13; 2.11's fail to resume inside ``Module.__call__``). Without them a break inside the
+attention module also splits the layer's own frame and the attention module's frames compile on
+their own: four or more graphs per layer, and each graph call costs host time (guards, the
+AOTAutograd and Inductor wrappers) on a forward that is launch-bound on a slow host.
+
+Shapes: the first sequence length compiles static graphs; the second recompiles them with the
+sequence length symbolic (Dynamo's automatic dynamic shapes), and every later length reuses those.
+Only the sequence length is symbolic: with ``dynamic=True`` the hidden and head sizes were too, and
+Inductor's elementwise kernels computed their indices with run-time divisions.
 """
 
 from __future__ import annotations
@@ -33,6 +42,14 @@ log = get_logger(__name__)
 #: Model types whose compiled layers are tested against eager and trained (tests/train/test_compile.py);
 #: others fail the pre-flight check rather than compile untested (MoE routing has data-dependent shapes).
 COMPILE_MODEL_TYPES = frozenset({"llama", "mistral"})
+
+
+def nested_graph_breaks_work() -> bool:
+    """Whether this torch has nested graph breaks that resume correctly (2.11's fail inside ``Module.__call__``)."""
+    import torch._dynamo
+
+    release = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+    return release >= (2, 13) and hasattr(torch._dynamo.config, "nested_graph_breaks")
 
 
 def _checkpointed_forward(compiled: Callable, checkpoint: Callable | None, layer: torch.nn.Module, *args, **kwargs) -> Any:
@@ -56,18 +73,20 @@ def compile_layers(decoder: torch.nn.Module) -> int:
     # train + eval mode and the first static + dynamic compile are within the default limit,
     # but leave room for a validation pass
     torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 16)  # "recompile_limit" in torch >= 2.6
+    if nested_graph_breaks_work():
+        torch._dynamo.config.nested_graph_breaks = True
     compiled: dict[type, Callable] = {}
     for layer in decoder.layers:
         cls = type(layer)
         if cls not in compiled:
             # the function under transformers' decorators (checkpointing, deprecated-argument wrappers):
             # a code object of this class alone, so its compiled graphs are not mixed up with others'
-            compiled[cls] = torch.compile(inspect.unwrap(cls.forward), dynamic=True)
+            compiled[cls] = torch.compile(inspect.unwrap(cls.forward))
         checkpoint = layer._gradient_checkpointing_func if getattr(layer, "gradient_checkpointing", False) else None
         layer.gradient_checkpointing = False
         layer.forward = MethodType(partial(_checkpointed_forward, compiled[cls], checkpoint), layer)
     final_norm = getattr(decoder, "norm", None)
     if isinstance(final_norm, torch.nn.Module):
-        final_norm.compile(dynamic=True)
+        final_norm.compile()
     log.info("compiled %d decoder layers (the first steps compile)", len(decoder.layers))
     return len(decoder.layers)

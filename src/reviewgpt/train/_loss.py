@@ -2,8 +2,11 @@
 
 At 12,288 tokens and a 32k vocabulary the logits are 1.5 GiB in fp32, and the usual path
 keeps them, their fp32 copy and their gradient. Here the LM head and cross-entropy run on
-``chunk`` tokens at a time under activation checkpointing: each chunk's logits live only
-while its loss is computed, in forward and again in backward.
+``chunk`` tokens at a time. For a plain linear head (the usual case) each chunk's softmax gives
+its loss and, in the same pass, the gradient of the loss with respect to the chunk's logits, so
+the gradients of the hidden states (and of the head, if trained) are made in forward and backward
+only scales them: the head's product runs once per chunk, not again in backward. Other heads
+(peft-wrapped, DeepSpeed ZeRO-3-partitioned) run each chunk under activation checkpointing.
 """
 
 from __future__ import annotations
@@ -12,10 +15,60 @@ import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+IGNORE_INDEX = -100
+
 
 def _chunk_loss_sum(hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.nn.Module) -> torch.Tensor:
     logits = lm_head(hidden).float()
-    return F.cross_entropy(logits, labels, ignore_index=-100, reduction="sum")
+    return F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, reduction="sum")
+
+
+class _LinearCrossEntropySum(torch.autograd.Function):
+    """``sum(cross_entropy(hidden @ weight^T, targets))`` chunk by chunk, its gradients made in forward.
+
+    Every target is a token id (the caller has dropped unlabelled positions).
+    """
+
+    @staticmethod
+    def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, chunk: int) -> torch.Tensor:
+        grad_hidden = torch.empty_like(hidden) if hidden.requires_grad else None
+        grad_weight = torch.zeros_like(weight, dtype=torch.float32) if weight.requires_grad else None
+        total = hidden.new_zeros((), dtype=torch.float32)
+        for start in range(0, hidden.shape[0], chunk):
+            h, t = hidden[start : start + chunk], targets[start : start + chunk, None]
+            logits = F.linear(h, weight)  # under autocast as lm_head(h) would run
+            log_probs = torch.log_softmax(logits.float(), dim=-1)
+            total -= log_probs.gather(1, t).sum()
+            if grad_hidden is None and grad_weight is None:
+                continue
+            # d(loss)/d(logits) = softmax - one_hot(target), in place of the log-probabilities
+            probs = log_probs.exp_().scatter_add_(1, t, log_probs.new_full(t.shape, -1.0))
+            d_logits = probs.to(logits.dtype)
+            if grad_hidden is not None:
+                grad_hidden[start : start + chunk] = torch.mm(d_logits, weight.to(d_logits.dtype))
+            if grad_weight is not None:
+                grad_weight += torch.mm(d_logits.t(), h.to(d_logits.dtype)).float()
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        ctx.weight_dtype = weight.dtype
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_total: torch.Tensor):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        scale = grad_total.float()
+        grad_h = None if grad_hidden is None else (grad_hidden * scale).to(grad_hidden.dtype)
+        grad_w = None if grad_weight is None else (grad_weight * scale).to(ctx.weight_dtype)
+        return grad_h, grad_w, None, None
+
+
+def _plain_linear_weight(lm_head: torch.nn.Module) -> torch.Tensor | None:
+    """The weight of a bias-free ``nn.Linear`` head held whole on this rank, else None."""
+    if type(lm_head) is not torch.nn.Linear or lm_head.bias is not None:
+        return None
+    weight = lm_head.weight
+    if hasattr(weight, "ds_id"):  # DeepSpeed ZeRO-3: only the module's own forward gathers it
+        return None
+    return weight
 
 
 def causal_lm_loss_sum(
@@ -34,12 +87,16 @@ def causal_lm_loss_sum(
     """
     hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1])
     targets = labels[:, 1:].reshape(-1).to(hidden.device)
-    labelled = targets != -100
+    labelled = targets != IGNORE_INDEX
     count = int(labelled.sum())
     if count < targets.numel():  # the prompt is masked: the LM head runs on review tokens only
         index = labelled.nonzero().squeeze(1)
         hidden, targets = hidden.index_select(0, index), targets.index_select(0, index)
-    if chunk <= 0 or hidden.shape[0] <= chunk:
+    chunk = chunk if chunk > 0 else max(hidden.shape[0], 1)
+    weight = _plain_linear_weight(lm_head)
+    if torch.is_grad_enabled() and weight is not None:
+        return _LinearCrossEntropySum.apply(hidden, weight, targets, chunk), count
+    if hidden.shape[0] <= chunk:
         return _chunk_loss_sum(hidden, targets, lm_head), count
     total = hidden.new_zeros((), dtype=torch.float32)
     for start in range(0, hidden.shape[0], chunk):

@@ -82,7 +82,8 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     )
     peft_model = get_peft_model(model, lora)
     use_counter_dropout(peft_model)  # the same dropout, with cheaper random draws (see _dropout)
-    use_fused_qlora(peft_model)  # the same 4-bit LoRA layers, with fewer passes over memory (see _qlora_linear)
+    # the same 4-bit LoRA layers, with fewer passes over memory (see _qlora_linear)
+    use_fused_qlora(peft_model, keep_weight=cfg.training.gradient_checkpointing)
     if cfg.training.compile:  # after wrapping: the compiled graphs include the LoRA layers
         from reviewgpt.train._compile import compile_layers
 

@@ -11,6 +11,7 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from reviewgpt.logging import get_logger
+from reviewgpt.train._gc import ScheduledCollection
 from reviewgpt.train._loss import causal_lm_loss_sum
 from reviewgpt.train._model import backbone_and_head
 from reviewgpt.train._offload import OffloadToCpu
@@ -54,6 +55,23 @@ class ReviewTrainer(Trainer):
             if self.args.average_tokens_across_devices and self.accelerator.num_processes > 1:
                 loss = loss * self.accelerator.num_processes  # DDP/ZeRO average the gradients over ranks
         return (loss, {}) if return_outputs else loss  # no logits: evaluation needs the loss only
+
+
+class GarbageCollectionCallback(TrainerCallback):
+    """Python's garbage collection on a schedule while training (see :mod:`reviewgpt.train._gc`)."""
+
+    def __init__(self, interval: int):
+        self.collection = ScheduledCollection(interval)
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.collection.start()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.collection.step(state.global_step)
+
+    def stop(self) -> None:
+        """Automatic collection back on (the caller's ``finally``: also when training fails)."""
+        self.collection.stop()
 
 
 def metrics_key(record: dict[str, Any]) -> str:
