@@ -127,7 +127,9 @@ OPTIONS = {
     "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (for comparison)",
     "nonested": "Dynamo's nested graph breaks off: four compiled graphs per layer instead of two (for comparison)",
     "redequant": "the fused 4-bit layers dequantize their weight again in backward instead of keeping it (for comparison)",
+    "dropcopy": "LoRA dropout as a dropped copy of the input (kept for backward) instead of its mask made inside the LoRA products (for comparison)",
     "dynall": "every dimension symbolic in the compiled graphs (dynamic=True, as before) instead of the sequence length alone (for comparison)",
+    "ckptce": "the LM head + cross-entropy chunks checkpointed and run again in backward instead of the fused linear cross-entropy (for comparison)",
     "autogc": "Python's automatic garbage collection instead of training.gc_interval's schedule (for comparison)",
 }
 
@@ -154,10 +156,10 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
     model = build_model(cfg, device_map=device_map(device))
     if "nonested" in options:  # before the first step, which compiles
         torch._dynamo.config.nested_graph_breaks = False
-    if "redequant" in options:
+    if "redequant" in options or "dropcopy" in options:
         from reviewgpt.train._qlora_linear import use_fused_qlora
 
-        use_fused_qlora(model, keep_weight=False)
+        use_fused_qlora(model, keep_weight="redequant" not in options, dropout_in_mm="dropcopy" not in options)
     if "peftlinear" in options:  # before the first step, so the compiled layers trace peft's forward
         from peft.tuners.lora.bnb import Linear4bit
 
@@ -167,7 +169,18 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
     return model
 
 
-def reviewgpt_loss(model, ids: torch.Tensor, chunk: int, offload=None) -> torch.Tensor:
+class _OpaqueHead(torch.nn.Module):
+    """The LM head behind a module the loss does not recognise as a plain linear (its checkpointed path)."""
+
+    def __init__(self, head: torch.nn.Module):
+        super().__init__()
+        self.head = head
+
+    def forward(self, x):
+        return self.head(x)
+
+
+def reviewgpt_loss(model, ids: torch.Tensor, chunk: int, offload=None, checkpointed_ce: bool = False) -> torch.Tensor:
     """The loss as ReviewTrainer computes it (offload: the trainer's OffloadToCpu context, or None)."""
     import contextlib
 
@@ -175,6 +188,8 @@ def reviewgpt_loss(model, ids: torch.Tensor, chunk: int, offload=None) -> torch.
     from reviewgpt.train._model import backbone_and_head
 
     decoder, head = backbone_and_head(model)
+    if checkpointed_ce:
+        head = _OpaqueHead(head)
     with offload if offload is not None else contextlib.nullcontext():
         hidden = decoder(input_ids=ids, use_cache=False).last_hidden_state
         total, count = causal_lm_loss_sum(hidden, ids, head, chunk)
@@ -342,7 +357,7 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
         offload = OffloadToCpu() if "offload" in options and device == "cuda" else None
 
         def loss_fn(m, ids):
-            return reviewgpt_loss(m, ids, args.chunk, offload)
+            return reviewgpt_loss(m, ids, args.chunk, offload, checkpointed_ce="ckptce" in options)
     model.train()  # HF disables gradient checkpointing (and S2-Attn falls back to full attention) in eval mode
     res: dict[str, Any] = {"load_s": round(time.monotonic() - t0, 1),
                            "trainable_params": model.get_nb_trainable_parameters()[0]}

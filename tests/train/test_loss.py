@@ -85,3 +85,24 @@ def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llam
     ids = torch.randint(3, 100, (1, 32))
     loss = trainer.compute_loss(model, {"input_ids": ids, "labels": ids}, num_items_in_batch=32)
     assert torch.isfinite(loss) and seen and set(seen) == {torch.bfloat16}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (fp32 results of bf16 products)")
+def test_fused_gradients_are_as_close_to_exact_as_autograds_in_bf16(record_property):
+    """The gradients made in forward are rounded to bf16 once, after the scale, as autograd's path rounds them."""
+    torch.manual_seed(0)
+    head = torch.nn.Linear(512, 8000, bias=False, device="cuda", dtype=torch.bfloat16).requires_grad_(False)
+    hidden = torch.randn(1, 3000, 512, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+    labels = torch.randint(0, 8000, (1, 3000), device="cuda")
+    exact_hidden = hidden.detach().double().requires_grad_()
+    exact_loss = F.cross_entropy(F.linear(exact_hidden[:, :-1], head.weight.double()).reshape(-1, 8000),
+                                 labels[:, 1:].reshape(-1))
+    (exact,) = torch.autograd.grad(exact_loss, exact_hidden)
+    errors = {}
+    for kind, module in (("fused", head), ("autograd", _WrappedHead(head))):
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            total, count = causal_lm_loss_sum(hidden, labels, module, 1024)
+            (grad,) = torch.autograd.grad(total / count, hidden)
+        errors[kind] = float((grad.double() - exact).norm() / exact.norm())
+    record_property("relative_errors", errors)  # in --junitxml output
+    assert errors["fused"] <= errors["autograd"] * 1.05, errors

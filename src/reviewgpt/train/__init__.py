@@ -96,7 +96,12 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     from reviewgpt.train._data import PaddingCollator, encode_split
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
-    from reviewgpt.train._trainer import GarbageCollectionCallback, MetricsCallback, ReviewTrainer, metrics_key
+    from reviewgpt.train._trainer import (
+        GarbageCollectionCallback,
+        MetricsCallback,
+        ReviewTrainer,
+        metrics_key,
+    )
     from reviewgpt.train._validate import check_tokenizer
 
     t = cfg.training

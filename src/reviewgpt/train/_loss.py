@@ -11,6 +11,8 @@ only scales them: the head's product runs once per chunk, not again in backward.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
@@ -23,15 +25,34 @@ def _chunk_loss_sum(hidden: torch.Tensor, labels: torch.Tensor, lm_head: torch.n
     return F.cross_entropy(logits, labels, ignore_index=IGNORE_INDEX, reduction="sum")
 
 
+@lru_cache(maxsize=1)
+def _cuda_mm_out_dtype() -> bool:
+    """Whether this torch's CUDA ``mm`` returns fp32 from bf16/fp16 inputs (``out_dtype``, torch >= 2.8)."""
+    try:
+        one = torch.ones(1, 1, device="cuda", dtype=torch.bfloat16)
+        return torch.mm(one, one, out_dtype=torch.float32).dtype == torch.float32
+    except (TypeError, RuntimeError):
+        return False
+
+
+def _mm_fp32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` returned in fp32, unrounded where the GPU can (elsewhere a bf16 product is rounded, then widened)."""
+    if a.is_cuda and a.dtype != torch.float32 and _cuda_mm_out_dtype():
+        return torch.mm(a, b, out_dtype=torch.float32)
+    return torch.mm(a, b).float()
+
+
 class _LinearCrossEntropySum(torch.autograd.Function):
     """``sum(cross_entropy(hidden @ weight^T, targets))`` chunk by chunk, its gradients made in forward.
 
-    Every target is a token id (the caller has dropped unlabelled positions).
+    Every target is a token id (the caller has dropped unlabelled positions). The gradients are
+    kept in fp32 until backward scales them, so they are rounded to the compute dtype once, as
+    autograd's own path rounds them (after the scale), not twice.
     """
 
     @staticmethod
     def forward(ctx, hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, chunk: int) -> torch.Tensor:
-        grad_hidden = torch.empty_like(hidden) if hidden.requires_grad else None
+        grad_hidden = torch.empty_like(hidden, dtype=torch.float32) if hidden.requires_grad else None
         grad_weight = torch.zeros_like(weight, dtype=torch.float32) if weight.requires_grad else None
         total = hidden.new_zeros((), dtype=torch.float32)
         for start in range(0, hidden.shape[0], chunk):
@@ -45,18 +66,18 @@ class _LinearCrossEntropySum(torch.autograd.Function):
             probs = log_probs.exp_().scatter_add_(1, t, log_probs.new_full(t.shape, -1.0))
             d_logits = probs.to(logits.dtype)
             if grad_hidden is not None:
-                grad_hidden[start : start + chunk] = torch.mm(d_logits, weight.to(d_logits.dtype))
+                grad_hidden[start : start + chunk] = _mm_fp32(d_logits, weight.to(d_logits.dtype))
             if grad_weight is not None:
-                grad_weight += torch.mm(d_logits.t(), h.to(d_logits.dtype)).float()
+                grad_weight += _mm_fp32(d_logits.t(), h.to(d_logits.dtype))
         ctx.save_for_backward(grad_hidden, grad_weight)
-        ctx.weight_dtype = weight.dtype
+        ctx.hidden_dtype, ctx.weight_dtype = hidden.dtype, weight.dtype
         return total
 
     @staticmethod
     def backward(ctx, grad_total: torch.Tensor):
         grad_hidden, grad_weight = ctx.saved_tensors
         scale = grad_total.float()
-        grad_h = None if grad_hidden is None else (grad_hidden * scale).to(grad_hidden.dtype)
+        grad_h = None if grad_hidden is None else (grad_hidden * scale).to(ctx.hidden_dtype)
         grad_w = None if grad_weight is None else (grad_weight * scale).to(ctx.weight_dtype)
         return grad_h, grad_w, None, None
 
