@@ -127,7 +127,6 @@ OPTIONS = {
     "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (for comparison)",
     "nonested": "Dynamo's nested graph breaks off: four compiled graphs per layer instead of two (for comparison)",
     "redequant": "the fused 4-bit layers dequantize their weight again in backward instead of keeping it (for comparison)",
-    "dropcopy": "LoRA dropout as a dropped copy of the input (kept for backward) instead of its mask made inside the LoRA products (for comparison)",
     "dynall": "every dimension symbolic in the compiled graphs (dynamic=True, as before) instead of the sequence length alone (for comparison)",
     "ckptce": "the LM head + cross-entropy chunks checkpointed and run again in backward instead of the fused linear cross-entropy (for comparison)",
     "autogc": "Python's automatic garbage collection instead of training.gc_interval's schedule (for comparison)",
@@ -156,10 +155,10 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
     model = build_model(cfg, device_map=device_map(device))
     if "nonested" in options:  # before the first step, which compiles
         torch._dynamo.config.nested_graph_breaks = False
-    if "redequant" in options or "dropcopy" in options:
+    if "redequant" in options:
         from reviewgpt.train._qlora_linear import use_fused_qlora
 
-        use_fused_qlora(model, keep_weight="redequant" not in options, dropout_in_mm="dropcopy" not in options)
+        use_fused_qlora(model, keep_weight=False)
     if "peftlinear" in options:  # before the first step, so the compiled layers trace peft's forward
         from peft.tuners.lora.bnb import Linear4bit
 

@@ -44,8 +44,7 @@ def _qlora_block(device: str, dtype: torch.dtype, dropout: float):
         setattr(block, name, quantized.to(device))
     block.forward = _Block.forward.__get__(block)
     block.is_loaded_in_4bit = True  # what transformers sets on a 4-bit model; peft then wraps with its 4-bit LoRA layer
-    # rank 16: the smallest the Triton dropout-in-matmul kernels take (CUDA)
-    model = get_peft_model(block, LoraConfig(r=16, lora_alpha=32, lora_dropout=dropout, target_modules=["up", "down"]))
+    model = get_peft_model(block, LoraConfig(r=8, lora_alpha=16, lora_dropout=dropout, target_modules=["up", "down"]))
     for name, param in model.named_parameters():
         if "lora_B" in name:  # peft starts B at zero; a random B makes every gradient non-trivial
             torch.nn.init.normal_(param, std=0.1)
@@ -94,29 +93,6 @@ def test_fused_layers_equal_peft_layers(device, dropout, dtype, keep_weight):
 
 def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return ((got.float() - want.float()).norm() / want.float().norm()).item()
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (the Triton kernels)")
-@pytest.mark.parametrize(("tokens", "features", "rank"), [(300, 256, 64), (77, 136, 16), (1000, 512, 128)])
-def test_dropout_inside_the_lora_products_equals_dropping_a_copy(tokens, features, rank):
-    """The Triton kernels draw masked_scale's mask: same product and same gradient of A as the dropped copy."""
-    pytest.importorskip("triton")
-    from reviewgpt.train._dropout import masked_scale_into
-    from reviewgpt.train._dropout_matmul import dropped_mm, fusable, grad_of_a
-
-    torch.manual_seed(0)
-    x = torch.randn(tokens, features, device="cuda", dtype=torch.bfloat16)
-    lora_A = torch.randn(rank, features, device="cuda", dtype=torch.bfloat16) / features**0.5
-    grad_low_rank = torch.randn(tokens, rank, device="cuda", dtype=torch.bfloat16)
-    assert fusable(x, rank)
-    seed, p = 987654321, 0.3
-    dropped = masked_scale_into(x, torch.empty_like(x), seed, p).float()
-    want = dropped @ lora_A.float().t() * 0.5
-    torch.testing.assert_close(dropped_mm(x, lora_A, seed, p, 0.5).float(), want, rtol=0.01, atol=0.01)
-    want_grad = grad_low_rank.float().t() @ dropped
-    torch.testing.assert_close(grad_of_a(grad_low_rank, x, seed, p).float(), want_grad, rtol=0.01, atol=0.05)
-    other = dropped_mm(x, lora_A, seed + 1, p, 0.5).float()
-    assert (other - want).abs().max() > 0.1  # another seed, another mask
 
 
 def test_dropout_is_seeded_from_the_default_generator_and_off_in_eval():

@@ -13,8 +13,7 @@ product goes first into the output, then the 4-bit base product accumulates onto
 The forward and the input's gradient are one custom op each, so the compiler keeps ``addmm_`` in
 place instead of turning it into a copy and a product. The dropout is the counter dropout (its
 seed drawn the same way as :class:`~reviewgpt.train._dropout.CounterDropout`'s), regenerated in
-backward. On CUDA with Triton its mask is made inside the LoRA products
-(:mod:`~reviewgpt.train._dropout_matmul`): no dropped copy of the input is written or kept.
+backward.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from typing import Any
 import torch
 
 from reviewgpt.train._dropout import CounterDropout, draw_seed, masked_scale_into
-from reviewgpt.train._dropout_matmul import dropped_mm, fusable, grad_of_a
 
 
 def _low_rank_then_base(dropped, lora_A, lora_B, x, weight, scaling: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,39 +70,6 @@ def _(x, lora_A, lora_B, weight, scaling, p):
     )
 
 
-@torch.library.custom_op(
-    "reviewgpt::qlora_dropout_in_mm_forward", mutates_args=(), tags=(torch.Tag.nondeterministic_seeded,)
-)
-def qlora_dropout_in_mm_forward(
-    x: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor, weight: torch.Tensor, scaling: float, p: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(out, low_rank, seed)``: :func:`qlora_dropout_forward` with the mask made inside the LoRA product
-    (:mod:`~reviewgpt.train._dropout_matmul`): no dropped copy of ``x`` is written."""
-    seed = draw_seed()
-    low_rank = dropped_mm(x, lora_A, int(seed), p, scaling)
-    return torch.mm(low_rank, lora_B.t()).addmm_(x, weight.t()), low_rank, seed
-
-
-@qlora_dropout_in_mm_forward.register_fake
-def _(x, lora_A, lora_B, weight, scaling, p):
-    return (
-        x.new_empty((x.shape[0], weight.shape[0])),
-        x.new_empty((x.shape[0], lora_A.shape[0])),
-        torch.empty(1, dtype=torch.int64, device="cpu"),
-    )
-
-
-@torch.library.custom_op("reviewgpt::lora_a_grad_of_dropped", mutates_args=())
-def lora_a_grad_of_dropped(grad_low_rank: torch.Tensor, x: torch.Tensor, seed: torch.Tensor, p: float) -> torch.Tensor:
-    """``grad_low_rank^T @ drop(x)``, the mask made again from ``seed``: the gradient of ``A``."""
-    return grad_of_a(grad_low_rank, x, int(seed), p)
-
-
-@lora_a_grad_of_dropped.register_fake
-def _(grad_low_rank, x, seed, p):
-    return x.new_empty((grad_low_rank.shape[1], x.shape[1]))
-
-
 @torch.library.custom_op("reviewgpt::dropped_low_rank_then_base_mm", mutates_args=())
 def dropped_low_rank_then_base_mm(
     grad_low_rank: torch.Tensor, lora_A: torch.Tensor, seed: torch.Tensor | None, p: float, grad: torch.Tensor, weight: torch.Tensor
@@ -138,35 +103,29 @@ class QLoRALinearFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, lora_A, lora_B, scaling, p, packed, quant_state, keep_weight, dropout_in_mm):
+    def forward(ctx, x, lora_A, lora_B, scaling, p, packed, quant_state, keep_weight):
         weight = _dequantize(packed, quant_state, x.dtype)
-        ctx.mask_again = p > 0 and dropout_in_mm and fusable(x, lora_A.shape[0])
-        if ctx.mask_again:  # keep x, which the layer's other products keep too, not a dropped copy
-            (out, low_rank, seed), lora_input = qlora_dropout_in_mm_forward(x, lora_A, lora_B, weight, scaling, p), x
-        elif p > 0:
-            out, lora_input, low_rank, seed = qlora_dropout_forward(x, lora_A, lora_B, weight, scaling, p)
+        if p > 0:
+            out, dropped, low_rank, seed = qlora_dropout_forward(x, lora_A, lora_B, weight, scaling, p)
         else:
-            (out, low_rank), lora_input, seed = qlora_forward(x, lora_A, lora_B, weight, scaling), x, None
-        ctx.save_for_backward(lora_input, low_rank, lora_A, lora_B, seed, weight if keep_weight else packed)
+            (out, low_rank), dropped, seed = qlora_forward(x, lora_A, lora_B, weight, scaling), x, None
+        ctx.save_for_backward(dropped, low_rank, lora_A, lora_B, seed, weight if keep_weight else packed)
         ctx.scaling, ctx.p, ctx.keep_weight, ctx.quant_state = scaling, p, keep_weight, quant_state
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        lora_input, low_rank, lora_A, lora_B, seed, weight = ctx.saved_tensors  # weight: the packed one unless kept
+        dropped, low_rank, lora_A, lora_B, seed, weight = ctx.saved_tensors  # weight: the packed one unless kept
         grad = grad.contiguous()
         grad_low_rank = torch.mm(grad, lora_B) * ctx.scaling
-        grad_A = None
-        if ctx.needs_input_grad[1]:
-            grad_A = (lora_a_grad_of_dropped(grad_low_rank, lora_input, seed, ctx.p) if ctx.mask_again
-                      else torch.mm(grad_low_rank.t(), lora_input))
+        grad_A = torch.mm(grad_low_rank.t(), dropped) if ctx.needs_input_grad[1] else None
         grad_B = torch.mm(grad.t(), low_rank) if ctx.needs_input_grad[2] else None
         grad_x = None
         if ctx.needs_input_grad[0]:
             if not ctx.keep_weight:
                 weight = _dequantize(weight, ctx.quant_state, grad.dtype)
             grad_x = dropped_low_rank_then_base_mm(grad_low_rank, lora_A, seed, ctx.p, grad, weight)
-        return grad_x, grad_A, grad_B, None, None, None, None, None, None
+        return grad_x, grad_A, grad_B, None, None, None, None, None
 
 
 def _single_plain_adapter(layer: Any, kwargs: dict) -> str | None:
@@ -187,8 +146,7 @@ def _single_plain_adapter(layer: Any, kwargs: dict) -> str | None:
     return adapter
 
 
-def fused_forward(layer: Any, x: torch.Tensor, *args, keep_weight: bool = False, dropout_in_mm: bool = True,
-                  **kwargs) -> torch.Tensor:
+def fused_forward(layer: Any, x: torch.Tensor, *args, keep_weight: bool = False, **kwargs) -> torch.Tensor:
     """A peft 4-bit LoRA layer's forward through :class:`QLoRALinearFunction`, where it applies."""
     adapter = None if args else _single_plain_adapter(layer, kwargs)
     if adapter is None:
@@ -207,19 +165,16 @@ def fused_forward(layer: Any, x: torch.Tensor, *args, keep_weight: bool = False,
         base.weight,
         base.weight.quant_state,
         keep_weight,
-        dropout_in_mm,
     )
     return out.view(*x.shape[:-1], out.shape[-1]).to(x.dtype)
 
 
-def use_fused_qlora(model: torch.nn.Module, *, keep_weight: bool = False, dropout_in_mm: bool = True) -> int:
+def use_fused_qlora(model: torch.nn.Module, *, keep_weight: bool = False) -> int:
     """Give every peft 4-bit LoRA layer of ``model`` :func:`fused_forward` (module state unchanged).
 
     Args:
         keep_weight: keep each dequantized weight for backward (with gradient checkpointing only; see
             :class:`QLoRALinearFunction`).
-        dropout_in_mm: make the LoRA dropout's mask inside the LoRA products where the Triton kernels
-            apply (:mod:`~reviewgpt.train._dropout_matmul`); False writes the dropped input.
 
     Returns:
         How many layers now run fused.
@@ -230,7 +185,7 @@ def use_fused_qlora(model: torch.nn.Module, *, keep_weight: bool = False, dropou
         return 0
     # one function object for all layers: compiled layers guard on its identity, so a function per
     # layer would compile every decoder layer anew
-    forward = partial(fused_forward, keep_weight=keep_weight, dropout_in_mm=dropout_in_mm)
+    forward = partial(fused_forward, keep_weight=keep_weight)
     fused = 0
     for module in model.modules():
         if isinstance(module, Linear4bit):
