@@ -18,7 +18,6 @@ backward.
 
 from __future__ import annotations
 
-from functools import partial
 from types import MethodType
 from typing import Any
 
@@ -184,8 +183,11 @@ def use_fused_qlora(model: torch.nn.Module, *, keep_weight: bool = False) -> int
     except ImportError:  # bitsandbytes not installed: no 4-bit layers
         return 0
     # one function object for all layers: compiled layers guard on its identity, so a function per
-    # layer would compile every decoder layer anew
-    forward = partial(fused_forward, keep_weight=keep_weight)
+    # layer would compile every decoder layer anew. A plain function, not a functools.partial: torch
+    # 2.11's Dynamo cannot call a bound partial and broke the graph at each of a layer's linears
+    def forward(layer: Any, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        return fused_forward(layer, x, *args, keep_weight=keep_weight, **kwargs)
+
     fused = 0
     for module in model.modules():
         if isinstance(module, Linear4bit):
