@@ -10,6 +10,9 @@ from __future__ import annotations
 class ReviewGPTError(Exception):
     """An error caused by input, configuration or environment, shown to the user as one line."""
 
+    #: The process exit status the CLI uses for this error.
+    exit_code = 2
+
 
 class ConfigError(ReviewGPTError):
     """A configuration file or flag is invalid."""
@@ -17,6 +20,16 @@ class ConfigError(ReviewGPTError):
 
 class StoreError(ReviewGPTError):
     """A stage folder is missing, locked or unreadable."""
+
+
+class RunFailedError(ReviewGPTError):
+    """A run that produced nothing or hit a fatal error (no API key, unreachable server).
+
+    The CLI exits 1 with one line naming the cause; the stage's LATEST does not move.
+    Usage and configuration errors (every other :class:`ReviewGPTError`) exit 2.
+    """
+
+    exit_code = 1
 
 
 class MissingExtraError(ReviewGPTError):
