@@ -68,7 +68,7 @@ class CrawledPaper(Record):
 _SUBHEADING = re.compile(
     r"(?im)^[ \t]*[#>*\-+ \t]*(?:\d+[.)][ \t]*)?(?:\*{1,2}|_{1,2})?"
     r"(?P<name>(?:summary of (?:the )?|main |key |major |potential )?"
-    r"(?:stren\w*|pros|weakness\w*|weeknesses|cons))"
+    r"(?:stren\w*|pros|weakness\w*|weeknesses|cons)(?: (?:and|&) (?:limitations|concerns|questions))?)"
     r"(?:\*{1,2}|_{1,2})?[ \t]*(?:(?:[:：][ \t]*(?:\*{1,2}|_{1,2})?[ \t]*$)|$|[:：][ \t]*(?=\S))"
 )
 
