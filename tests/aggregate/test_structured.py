@@ -52,7 +52,10 @@ def test_v2_fields_map_to_aspects_and_duplicates_merge():
     assert "lora" in reject[0]
     assert any("ablation" in t for t in reject)
     assert any("vit-h" in t or "seeds" in t for t in texts(aspects[SUGGEST]))
-    assert any("proposes a layer-wise adapter" in t for t in texts(aspects[SIGNIFICANCE]))
+    # a summary that only restates the paper is not a claim of significance
+    assert not any("proposes a layer-wise adapter" in t for t in texts(aspects[SIGNIFICANCE]))
+    idea = aggregate_structured(reviews, "7-aspect")["The idea of the paper"]
+    assert any("proposes a layer-wise adapter" in t for t in texts(idea))
     assert any("well written" in t for t in texts(aspects[ACCEPT]))
 
 

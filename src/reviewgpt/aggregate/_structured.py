@@ -11,9 +11,11 @@ For each review:
    sentences of the same leaning (summary, positive, negative, suggestion).
 3. **Aspects.** A point goes to the aspect its section (or, without one, its wording) points
    at: strengths -> reasons for acceptance, weaknesses -> reasons for rejection, questions and
-   suggestions -> suggestions for improvement, summary and novelty claims -> significance and
-   novelty (the 7-aspect schema likewise, with experiments, prior work and minor comments
-   routed to their own aspects).
+   suggestions -> suggestions for improvement, listed contributions and the summary sentences
+   that speak of novelty or significance -> significance and novelty (other summary sentences
+   restate the paper and are left out; the 7-aspect schema keeps them as the paper's idea, and
+   routes experiments, prior work and minor comments to their own aspects). A combined
+   "strengths and weaknesses" field (NeurIPS 2025) is cut at the reviewer's own sub-headings.
 4. **Titles.** The point's own heading ("Scalability: ...") or its first clause, cut to a few words.
 5. **Merging.** Points of different reviewers in one aspect whose content words overlap
    (Dice >= ``merge_similarity``) become one; points most reviewers raised come first.
@@ -30,15 +32,18 @@ import re
 from dataclasses import dataclass, field
 
 from reviewgpt.aggregate._selection import SourceReview
+from reviewgpt.records.crawl import split_strengths_weaknesses
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, ReviewPoint, normalize_point
 
 # Categories a section or sentence can have.
 SUMMARY, POSITIVE, NEGATIVE, SUGGESTION, MINOR, NEUTRAL = "summary", "positive", "negative", "suggestion", "minor", "neutral"
+#: A point the reviewer lists as the paper's contribution ("Key contributions:", a contributions field).
+CONTRIBUTION = "contribution"
 
 #: Structured field -> category.
 FIELD_CATEGORY = {
-    "summary": SUMMARY, "summary_of_the_paper": SUMMARY, "paper_summary": SUMMARY, "contribution": SUMMARY,
-    "contributions": SUMMARY,
+    "summary": SUMMARY, "summary_of_the_paper": SUMMARY, "paper_summary": SUMMARY, "contribution": CONTRIBUTION,
+    "contributions": CONTRIBUTION,
     "strengths": POSITIVE, "strong_points": POSITIVE, "pros": POSITIVE,
     "weaknesses": NEGATIVE, "weak_points": NEGATIVE, "cons": NEGATIVE, "concerns": NEGATIVE,
     "questions": SUGGESTION, "suggestions": SUGGESTION, "limitations": SUGGESTION,
@@ -49,9 +54,9 @@ FIELD_CATEGORY = {
 #: Cue phrases that open a section in free text, with the category they announce.
 _CUES: list[tuple[str, str]] = [
     (r"(?:paper\s+)?summary(?:\s+of\s+(?:the\s+)?(?:paper|contributions?|review))?", SUMMARY),
-    (r"(?:main\s+)?contributions?", SUMMARY),
+    (r"(?:(?:main|key|major)\s+)?contributions?", CONTRIBUTION),
     (r"pros|strengths?|strong\s+points?|positives?|positive\s+aspects?|advantages?|reasons\s+to\s+accept", POSITIVE),
-    (r"cons|weakness(?:es)?|weak\s+points?|negatives?|negative\s+aspects?|disadvantages?|drawbacks?|"
+    (r"cons|weakness(?:es)?(?:\s+(?:and|&)\s+(?:limitations|concerns|questions))?|weak\s+points?|negatives?|negative\s+aspects?|disadvantages?|drawbacks?|"
      r"(?:main\s+|major\s+)?concerns?|limitations?|reasons\s+to\s+reject|major\s+(?:comments|issues|points)", NEGATIVE),
     (r"questions?(?:\s+(?:for|to)\s+(?:the\s+)?authors?)?|suggestions?(?:\s+for\s+improvement)?|"
      r"requested\s+changes|comments\s+to\s+(?:the\s+)?authors?|detailed\s+comments|additional\s+feedback", SUGGESTION),
@@ -63,7 +68,7 @@ _CUES: list[tuple[str, str]] = [
 _CUE_RE = re.compile(
     r"(?im)^[ \t]*(?:[#*=\-]+[ \t]*)?(?:\d+[.)][ \t]*)?(?:\*\*)?(?P<cue>"
     + "|".join(f"(?:{pattern})" for pattern, _ in _CUES)
-    + r")(?:\*\*)?[ \t]*(?:[:\-–]|\n|$)"
+    + r")(?:\*\*)?[ \t]*(?:[:\-–：]|\n|$)"
 )
 # Inline cues ("... team. Pros: * Well written ... Cons: * ..."), only with a colon.
 _INLINE_CUE_RE = re.compile(
@@ -75,6 +80,8 @@ _INLINE_BULLET = re.compile(r"(?:^|\s)[*•]\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _HEADED_POINT = re.compile(r"^(?P<head>[A-Z][^:.!?\n]{2,60}?):\s+(?P<rest>\S.*)$", re.DOTALL)
 _WORD = re.compile(r"[a-z][a-z0-9\-]+")
+# An item that is only a heading: ends in a colon, or is a few words without a full stop.
+_SUBHEADING_ITEM = re.compile(r"^(?:[^.!?\n]{2,80}:|[A-Z][^.!?:\n]{2,70}?)\s*\**$")
 
 _NEGATIVE_WORDS = re.compile(
     r"\b(however|concern(?:s|ed)?|weakness(?:es)?|weak|lack(?:s|ing)?|missing|limited|limitation|unclear|"
@@ -261,17 +268,41 @@ def _runs(text: str) -> list[tuple[str, str]]:
     return [(category, " ".join(sents)) for category, sents in runs if sents]
 
 
+def _attach_subheadings(items: list[str]) -> list[str]:
+    """Items that are only a heading ("Theoretical characterization:", "Narrow empirical scope")
+    head the item after them ("Narrow empirical scope: Evaluations are limited to ..."), or go
+    when that item has a heading of its own; one at the end goes."""
+    out: list[str] = []
+    pending: str | None = None
+    for item in items:
+        if pending is not None and not _HEADED_POINT.match(item):
+            item = f"{pending}: {item}"
+        pending = None
+        if _SUBHEADING_ITEM.match(item):
+            pending = item.rstrip(" :*")
+            continue
+        out.append(item)
+    return out
+
+
+def _field_sections(name: str, text: str) -> list[tuple[str | None, str]]:
+    """``(category, body)`` parts of one review field."""
+    if name in ("strengths_and_weaknesses", "strength_and_weaknesses"):
+        split = split_strengths_weaknesses(text)
+        if split is not None:  # the reviewer's own "Strengths:" / "Weaknesses:" headings
+            return [(category, body) for category, body in zip((POSITIVE, NEGATIVE), split) if body.strip()]
+    return split_sections(text, default=FIELD_CATEGORY.get(name))
+
+
 def points_of(review: SourceReview) -> list[_Point]:
     """All candidate points of one review with their categories."""
     points: list[_Point] = []
     for name, text in review.sections.items():
-        field_category = FIELD_CATEGORY.get(name)
-        sections = split_sections(text, default=field_category)
-        for category, body in sections:
+        for category, body in _field_sections(name, text):
             if category is None:  # free text with no cue: classify sentence by sentence
                 points.extend(_Point(t, c) for c, t in _runs(body))
             else:
-                points.extend(_Point(item, category) for item in _items(body))
+                points.extend(_Point(item, category) for item in _attach_subheadings(_items(body)))
     kept = []
     for point in points:
         text = point.text.strip(" -*•\t")
@@ -297,15 +328,17 @@ def aspect_of(point: _Point, schema: str) -> str | None:
             return names[-1] if schema == "7-aspect" else None
     if schema == "4-aspect":
         significance, accept, reject, improve = names
-        if category == SUMMARY:
+        if category == CONTRIBUTION:
             return significance
+        if category == SUMMARY:  # a summary restates the paper: significance only where it says so
+            return significance if _NOVELTY_WORDS.search(text) else None
         if category == POSITIVE:
             return significance if _NOVELTY_WORDS.search(text) and not _EXPERIMENT_WORDS.search(text) else accept
         if category == NEGATIVE:
             return reject
         return improve  # suggestions, questions, minor comments
     idea, differences, results, accept, reject, improve, other = names
-    if category == SUMMARY:
+    if category in (SUMMARY, CONTRIBUTION):
         if _PRIOR_WORK_WORDS.search(text):
             return differences
         return results if _EXPERIMENT_WORDS.search(text) and not _SUMMARY_START.search(text) else idea

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,6 +25,8 @@ def register(app: typer.Typer) -> None:
 
 
 def crawl(
+    source: Annotated[str | None, typer.Option("--source", help="openreview (the API) | peerread (a PeerRead-layout folder given by --path) [default: openreview].")] = None,
+    path: Annotated[Path | None, typer.Option("--path", help="With --source peerread: the folder holding reviews/<id>.json and parsed_pdfs/<id>.pdf.json.")] = None,
     venue: Annotated[list[str] | None, typer.Option("--venue", help="Venue id, e.g. ICLR.cc/2023/Conference (repeatable).")] = None,
     since_last: Annotated[bool | None, typer.Option("--since-last", help="Only notes created or modified since the previous crawl, merged into its records.")] = None,
     pdfs: Annotated[bool | None, typer.Option("--pdfs/--no-pdfs", help="Download PDFs into <data-dir>/pdfs [default: on].")] = None,
@@ -40,7 +43,8 @@ def crawl(
     """Crawl OpenReview venues: submissions with their replies -> data/crawl/<version>/papers.jsonl, PDFs -> data/pdfs/.
 
     Examples: reviewgpt crawl --venue ICLR.cc/2023/Conference --venue ICLR.cc/2024/Conference;
-    reviewgpt crawl --since-last (nightly); reviewgpt crawl --list-venues ICLR.
+    reviewgpt crawl --since-last (nightly); reviewgpt crawl --list-venues ICLR;
+    reviewgpt crawl --source peerread --path data/sources/neurips2025 --venue NeurIPS.cc/2025/Conference.
     Guest access unless OPENREVIEW_USERNAME / OPENREVIEW_PASSWORD are set.
     """
     from reviewgpt.crawl import list_venues as list_server_venues
@@ -50,7 +54,7 @@ def crawl(
 
     if venue_filter is not None and not list_venues:
         raise ConfigError(f"unexpected argument {venue_filter!r}: FILTER goes with --list-venues; venues go with --venue")
-    flags = dict(data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
+    flags = dict(source=source, path=path, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
                  since_last=since_last, pdfs=pdfs, api=api, baseurl=baseurl, baseurl_v2=baseurl_v2, rate=rate,
                  concurrency=concurrency)
     if list_venues:

@@ -31,7 +31,7 @@ def parse(
     limit: Limit = None,
     verbose: Verbose = None,
     sets: Sets = None,
-    parser: str | None = typer.Option(None, "--parser", help="pymupdf (default, CPU) | grobid | nougat (GPU)."),
+    parser: str | None = typer.Option(None, "--parser", help="pymupdf (default, CPU) | grobid | nougat (GPU) | docling (the Docling JSON an import links)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes [default: all cores]."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds allowed per PDF [default: 120]."),
     grobid_url: str | None = typer.Option(None, "--grobid-url", help="GROBID server [default: http://localhost:8070]."),

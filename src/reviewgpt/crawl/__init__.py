@@ -19,7 +19,12 @@ def run(cfg: CrawlConfig) -> StageReport:
     Raises:
         CrawlError: the API cannot be reached, keeps refusing, or a venue does not exist.
         StoreError: ``since_last`` names a previous version that does not exist.
+        RunFailedError: an import (``source: peerread``) found no paper it could read.
     """
+    if cfg.source == "peerread":
+        from reviewgpt.crawl._import import import_peerread
+
+        return import_peerread(cfg)
     from reviewgpt.crawl._crawler import crawl
 
     return crawl(cfg)

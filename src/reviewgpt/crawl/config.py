@@ -17,6 +17,12 @@ PUBLIC_API_V2 = "https://api2.openreview.net"
 class CrawlConfig(StageConfig):
     """Which venues to crawl from OpenReview, and how politely."""
 
+    source: Literal["openreview", "peerread"] = Field(
+        "openreview",
+        description="Where papers come from: the OpenReview API, or 'peerread': a folder in PeerRead's layout "
+        "(reviews/<id>.json, parsed_pdfs/<id>.pdf.json Docling texts) given as path, imported as one venue.",
+    )
+    path: Path | None = Field(None, description="With source peerread: the folder to import.")
     venues: list[str] = Field(
         default_factory=list,
         description="Venue ids such as ICLR.cc/2023/Conference. With since_last and none given: "
@@ -27,7 +33,10 @@ class CrawlConfig(StageConfig):
         description="Ask only for notes created or modified since each venue's previous crawl (the crawl "
         "LATEST, or --input) and merge them into its records, writing a new version.",
     )
-    pdfs: bool = Field(True, description="Download each submission's PDF into <data_dir>/pdfs/<forum>.pdf.")
+    pdfs: bool = Field(
+        True, description="Download each submission's PDF into <data_dir>/pdfs/<forum>.pdf (source peerread: link "
+        "each paper's Docling text there as <forum>.docling.json)."
+    )
     api: Literal["auto", "1", "2"] = Field(
         "auto", description="OpenReview API version: auto decides per venue from its group (v2 groups carry "
         "submission_name/domain content)."
@@ -62,6 +71,15 @@ class CrawlConfig(StageConfig):
                 raise ValueError(f"venue id {venue!r} is not a group id like ICLR.cc/2023/Conference")
         if len(set(self.venues)) != len(self.venues):
             raise ValueError("a venue is given twice")
+        if self.source == "peerread":
+            if self.path is None:
+                raise ValueError("source peerread needs path: the folder holding reviews/<id>.json")
+            if len(self.venues) != 1:
+                raise ValueError("source peerread imports one venue: give its id once (e.g. NeurIPS.cc/2025/Conference)")
+            if self.since_last:
+                raise ValueError("since_last is for the OpenReview API; an import is rerun in full")
+        elif self.path is not None:
+            raise ValueError("path goes with source peerread")
         return self
 
     @field_validator("baseurl", "baseurl_v2")

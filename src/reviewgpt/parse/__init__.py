@@ -2,7 +2,8 @@
 
 Reads the crawl records (``pdf_path`` and the OpenReview title/abstract used as fallback) and
 writes ``data/parse/<version>/papers.jsonl``. Backends: ``pymupdf`` (default, CPU, no server),
-``grobid`` (a GROBID server) and ``nougat`` (OCR model on a GPU). PDFs are parsed in a pool of
+``grobid`` (a GROBID server), ``nougat`` (OCR model on a GPU) and ``docling`` (no PDF: the
+Docling JSON an import links as ``docling_path``). PDFs are parsed in a pool of
 worker processes, each PDF under a time limit; a bad PDF is one line in ``errors.jsonl``.
 
 Public API: :func:`run` (the stage) and :func:`parse_pdf` (one file, no store).
@@ -40,7 +41,7 @@ def parse_pdf(
 
     Args:
         path: the PDF.
-        parser: ``pymupdf``, ``grobid`` or ``nougat``.
+        parser: ``pymupdf``, ``grobid``, ``nougat`` or ``docling`` (then ``path`` is a DoclingDocument JSON).
         title_fallback: used when the PDF has no title, or a junk one.
         abstract_fallback: used when the PDF has no abstract.
         grobid_url: GROBID server (grobid parser).
@@ -52,12 +53,13 @@ def parse_pdf(
     from reviewgpt.parse._backends import ParseTask, parse_parts
 
     path = Path(path)
+    forum = path.name.split(".")[0] if parser == "docling" else path.stem  # <forum>.docling.json / .pdf.json
     task = ParseTask(
-        forum=path.stem, path=str(path), parser=parser, grobid_url=grobid_url, nougat_model=nougat_model
+        forum=forum, path=str(path), parser=parser, grobid_url=grobid_url, nougat_model=nougat_model
     )
     parts = parse_parts(task)
     return build_record(
-        parts, forum=path.stem, parser=parser, title_fallback=title_fallback, abstract_fallback=abstract_fallback
+        parts, forum=forum, parser=parser, title_fallback=title_fallback, abstract_fallback=abstract_fallback
     )
 
 
@@ -122,12 +124,14 @@ def run(cfg: ParseConfig) -> StageReport:
                 continue
             if cfg.limit is not None and len(tasks) >= cfg.limit:
                 break
-            if not paper.pdf_path:
-                stage.skip(paper.forum, "no-pdf")
+            source = paper.docling_path if cfg.parser == "docling" else paper.pdf_path
+            if not source:
+                stage.skip(paper.forum, "no-docling-text" if cfg.parser == "docling" else "no-pdf")
                 continue
-            path = resolve_pdf_path(paper.pdf_path, cfg.data_dir)
+            path = resolve_pdf_path(source, cfg.data_dir)
             if path is None:
-                stage.fail(paper.forum, "missing-pdf", f"{paper.pdf_path} not found in . or {Path(cfg.data_dir).resolve().parent}")
+                reason = "missing-docling-text" if cfg.parser == "docling" else "missing-pdf"
+                stage.fail(paper.forum, reason, f"{source} not found in . or {Path(cfg.data_dir).resolve().parent}")
                 continue
             tasks.append(_task_for(paper, path, cfg))
         workers = min(cfg.resolved_workers(), max(1, len(tasks)))

@@ -12,7 +12,7 @@ from reviewgpt.parse._document import PaperParts, PDFError, build_record
 
 @dataclass(frozen=True)
 class ParseTask:
-    """One PDF to parse, as sent to a worker process."""
+    """One PDF (for the docling parser: one DoclingDocument JSON) to parse, as sent to a worker process."""
 
     forum: str
     path: str
@@ -44,6 +44,10 @@ def parse_parts(task: ParseTask) -> PaperParts:
         raise PDFError("missing-pdf", f"{path} does not exist")
     if path.stat().st_size == 0:
         raise PDFError("not-a-pdf", f"{path} is empty")
+    if task.parser == "docling":  # a DoclingDocument JSON, not a PDF
+        from reviewgpt.parse._docling import parse_with_docling
+
+        return parse_with_docling(path)
     if task.parser == "pymupdf":
         from reviewgpt.parse._pymupdf import parse_with_pymupdf
 

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from reviewgpt.config import StageConfig
 
-ParserName = Literal["pymupdf", "grobid", "nougat"]
+ParserName = Literal["pymupdf", "grobid", "nougat", "docling"]
 
 
 class ParseConfig(StageConfig):
@@ -18,7 +18,9 @@ class ParseConfig(StageConfig):
         "pymupdf",
         description=(
             "Backend: 'pymupdf' (default; CPU, no server, ~10 papers/s per core), 'grobid' (a GROBID "
-            "server at grobid_url) or 'nougat' (OCR model; needs a GPU and pip install 'reviewgpt[nougat]')."
+            "server at grobid_url), 'nougat' (OCR model; needs a GPU and pip install 'reviewgpt[nougat]') or "
+            "'docling' (no PDF: reads each paper's Docling JSON, the crawl record's docling_path, as an import "
+            "with crawl --source peerread links it)."
         ),
     )
     workers: int | None = Field(
