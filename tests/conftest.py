@@ -19,6 +19,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the embedded model is converted: ``$REVIEWGPT_CACHE`` when set (CI keeps it), else a
+    folder of this session, never the user's home."""
+    if not os.environ.get("REVIEWGPT_CACHE"):
+        os.environ["REVIEWGPT_CACHE"] = str(tmp_path_factory.mktemp("reviewgpt-cache"))
+    return Path(os.environ["REVIEWGPT_CACHE"])
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """``../shared/fixtures``; the test is skipped when the folder is not there."""

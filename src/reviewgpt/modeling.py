@@ -132,7 +132,9 @@ def load_config(name_or_path: str | Path, rope_scaling: dict[str, Any] | None = 
     """The model's config with RoPE scaling applied (no weights are read)."""
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(str(name_or_path))
+    from reviewgpt.models import resolve_model
+
+    config = AutoConfig.from_pretrained(resolve_model(name_or_path))
     apply_rope_scaling(config, rope_scaling)
     return config
 
@@ -150,7 +152,8 @@ def load_causal_lm(
     """Load a causal LM for training or inference.
 
     Args:
-        name_or_path: hub id or local directory.
+        name_or_path: hub id, local directory, or an embedded model's short name
+            (:data:`reviewgpt.models.DEFAULT_MODEL`), converted once and then read from its cache folder.
         dtype: weights / compute dtype (``bfloat16``, ``float16``, ``float32``).
         load_in_4bit: QLoRA loading (bitsandbytes nf4 + double quant, ``dtype`` compute). On a
             machine without CUDA pass ``device_map="cpu"`` (bitsandbytes' CPU 4-bit path).
@@ -166,6 +169,9 @@ def load_causal_lm(
     """
     from transformers import AutoModelForCausalLM
 
+    from reviewgpt.models import resolve_model
+
+    name_or_path = resolve_model(name_or_path)
     attn = resolve_attn_implementation(attn_implementation)
     config = load_config(name_or_path, rope_scaling)
     kwargs: dict[str, Any] = {"config": config, "dtype": torch_dtype(dtype), "attn_implementation": attn}
@@ -177,10 +183,15 @@ def load_causal_lm(
 
 
 def load_tokenizer(name_or_path: str | Path) -> PreTrainedTokenizerBase:
-    """The tokenizer, with a pad token (EOS when the model has none) and right padding for training."""
+    """The tokenizer, with a pad token (EOS when the model has none) and right padding for training.
+
+    An embedded model's short name loads its tokenizer folder only, never its weights.
+    """
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(name_or_path))
+    from reviewgpt.models import resolve_tokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_tokenizer(name_or_path))
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "review",
     "evaluate",
     "status",
+    "model",
 )
 
 app = typer.Typer(

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from reviewgpt.config import StageConfig
+from reviewgpt.models import DEFAULT_MODEL
 
 ExportFormat = Literal["alpaca", "llamafactory", "xtuner", "sharegpt"]
 
@@ -28,7 +29,9 @@ class DatasetConfig(StageConfig):
     """
 
     tokenizer: str = Field(
-        description="Tokenizer of the model to train: a hub id or a local path (AutoTokenizer, fast). "
+        DEFAULT_MODEL,
+        description="Tokenizer of the model to train: a hub id, a local path (AutoTokenizer, fast) or an embedded "
+        "model's short name. "
         "It must have a chat template: token counts are those training sees."
     )
     review_schema: Literal["4-aspect", "7-aspect"] = Field(

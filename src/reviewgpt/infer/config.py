@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from reviewgpt.config import StageConfig, StrictModel
 from reviewgpt.llm.config import LLMConfig
+from reviewgpt.models import DEFAULT_MODEL
 from reviewgpt.reviewtext import ASPECT_SCHEMAS
 
 
@@ -57,7 +58,9 @@ class InferConfig(StageConfig):
 
     run: str | None = Field(None, description="Train run to serve (data/train/<run>: adapter + run_info.json).")
     model: str | None = Field(
-        None, description="Hub id or path of a model (hf), or the served model name (openai). Overrides the run's base."
+        None,
+        description="Hub id or path of a model (hf), or the served model name (openai). Overrides the run's base. "
+        f"hf without --run: default {DEFAULT_MODEL} (the embedded model).",
     )
     adapter: Path | None = Field(None, description="PEFT adapter folder to apply to --model (hf).")
     backend: Literal["hf", "openai"] = Field("hf", description="hf: local transformers; openai: any OpenAI-compatible server.")
@@ -82,10 +85,15 @@ class InferConfig(StageConfig):
         "temperature and max_tokens come from sampling).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("backend", "hf") == "hf" and not (data.get("run") or data.get("model")):
+            data = {**data, "model": DEFAULT_MODEL}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> InferConfig:
-        if self.backend == "hf" and not (self.run or self.model):
-            raise ValueError("the hf backend needs --run <train run> or --model <hub id or path>")
         if self.backend == "hf" and self.prompt_style == "json":
             raise ValueError("--prompt-style json is for the openai backend (JSON mode); use --backend openai")
         if self.backend == "openai" and self.adapter is not None:

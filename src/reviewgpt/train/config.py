@@ -17,12 +17,15 @@ from pydantic import Field, model_validator
 from reviewgpt.config import StageConfig, StrictModel
 from reviewgpt.errors import ConfigError
 from reviewgpt.modeling import check_rope_scaling
+from reviewgpt.models import DEFAULT_MODEL
 
 
 class ModelSection(StrictModel):
     """The base model and how it is loaded."""
 
-    name_or_path: str = Field(..., description="Hub id or local path of the base (chat) model.")
+    name_or_path: str = Field(
+        DEFAULT_MODEL, description="Hub id or local path of the base (chat) model, or an embedded model's short name."
+    )
     dtype: Literal["bfloat16", "float16", "float32"] = Field(
         "bfloat16", description="Weights and compute dtype; the merged model is saved in it."
     )
@@ -118,7 +121,7 @@ class TrainConfig(StageConfig):
     ``version`` is the run name, ``input`` the dataset version.
     """
 
-    model: ModelSection
+    model: ModelSection = Field(default_factory=ModelSection)
     lora: LoraSection = Field(default_factory=LoraSection)
     training: TrainingSection = Field(default_factory=TrainingSection)
     schema_name: Literal["4-aspect", "7-aspect"] | None = Field(
