@@ -147,7 +147,8 @@ def crawl(cfg: CrawlConfig) -> StageReport:
             plans[venue] = resolve_venue(venue, cfg.api, apis)
 
     venue_state: dict[str, Any] = {}
-    with StageRun(cfg.data_dir, "crawl", cfg.version, params=dump_config(cfg), inputs=[prev] if prev else []) as run:
+    with StageRun(cfg.data_dir, "crawl", cfg.version, params=dump_config(cfg), inputs=[prev] if prev else [],
+                  max_failures=cfg.failure_limit) as run:
         writer = _PaperWriter(run, cfg, lambda: _downloader(cfg, apis, plans))
         interrupted = True
         try:

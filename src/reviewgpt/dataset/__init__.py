@@ -53,7 +53,7 @@ def run(cfg: DatasetConfig) -> StageReport:
 
     with StageRun(
         cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=versions.refs(),
-        records=split_names["train"], id_key="id",
+        records=split_names["train"], id_key="id", max_failures=cfg.failure_limit,
     ) as run, FitPool(
         tokenizer=tokenizer, tokenizer_name=cfg.tokenizer, instruction=instruction, budget=budget,
         schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,

@@ -146,7 +146,7 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
     inputs = [references_ref, *infer_refs] + ([humans_ref] if humans_ref else [])
     with StageRun(
         cfg.data_dir, "evaluate", cfg.version, params=params, inputs=inputs,
-        records=MATCHES, id_key="system,forum,sample,reference",
+        records=MATCHES, id_key="system,forum,sample,reference", max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
         units: list[_Unit] = []
