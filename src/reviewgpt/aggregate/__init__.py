@@ -128,6 +128,8 @@ def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]]
     from reviewgpt.llm import BudgetExceeded
 
     client = _make_client(cfg)
+    if work:
+        client.preflight()  # no key or a dead server: one line now, not one error per paper
     validate = schema_validator(cfg.aspect_schema)
 
     async def aggregate_one(item: tuple[CrawledPaper, Selection]):

@@ -149,6 +149,8 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
         records=MATCHES, id_key="system,forum,sample,reference", max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
+        if client is not None:
+            client.preflight()  # no key or a dead server: one line now, not one error per review
         units: list[_Unit] = []
         shapes: dict[str, list[ReviewShape]] = defaultdict(list)
         reference_shapes: list[ReviewShape] = []

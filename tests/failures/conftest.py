@@ -1,0 +1,50 @@
+"""Material of the failure tests: a real crawl of the sample venue, and the CLI run as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = "from reviewgpt.cli import main; main()"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``reviewgpt ARGS`` in a fresh process, without OPENAI_API_KEY unless ``env`` sets it."""
+    base = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args], capture_output=True, text=True, timeout=timeout, env=base | (env or {})
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ``error:`` lines the CLI printed (one per failed run)."""
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.fixture(scope="session")
+def crawled_once(tmp_path_factory) -> Path:
+    """A data root holding crawl version ``c1`` of the 6-paper sample venue (v1 and v2 APIs)."""
+    from reviewgpt.crawl import run as crawl
+    from reviewgpt.crawl.config import CrawlConfig
+    from reviewgpt.testing.openreview_server import OpenReviewTestServer
+    from reviewgpt.testing.sample_venue import V1_VENUE, V2_VENUE, write_sample_bundle
+
+    root = tmp_path_factory.mktemp("crawled")
+    write_sample_bundle(root / "venue", n_papers=6)
+    with OpenReviewTestServer(root / "venue") as server:
+        crawl(CrawlConfig(venues=[V1_VENUE, V2_VENUE], baseurl=server.baseurl_v1, baseurl_v2=server.baseurl_v2,
+                          rate=0, data_dir=root / "data", version="c1"))
+    return root / "data"
+
+
+@pytest.fixture
+def crawled(crawled_once: Path, tmp_path: Path) -> Path:
+    """A private copy of :func:`crawled_once`'s data root."""
+    data = tmp_path / "data"
+    shutil.copytree(crawled_once, data, symlinks=True)
+    return data
