@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,25 +25,16 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-@pytest.fixture(scope="session")
-def crawled_once(tmp_path_factory) -> Path:
-    """A data root holding crawl version ``c1`` of the 6-paper sample venue (v1 and v2 APIs)."""
+@pytest.fixture
+def crawled(tmp_path: Path) -> Path:
+    """A data root holding crawl version ``c1`` of the 6-paper sample venue (v1 and v2 APIs), PDFs included."""
     from reviewgpt.crawl import run as crawl
     from reviewgpt.crawl.config import CrawlConfig
     from reviewgpt.testing.openreview_server import OpenReviewTestServer
     from reviewgpt.testing.sample_venue import V1_VENUE, V2_VENUE, write_sample_bundle
 
-    root = tmp_path_factory.mktemp("crawled")
-    write_sample_bundle(root / "venue", n_papers=6)
-    with OpenReviewTestServer(root / "venue") as server:
+    write_sample_bundle(tmp_path / "venue", n_papers=6)
+    with OpenReviewTestServer(tmp_path / "venue") as server:
         crawl(CrawlConfig(venues=[V1_VENUE, V2_VENUE], baseurl=server.baseurl_v1, baseurl_v2=server.baseurl_v2,
-                          rate=0, data_dir=root / "data", version="c1"))
-    return root / "data"
-
-
-@pytest.fixture
-def crawled(crawled_once: Path, tmp_path: Path) -> Path:
-    """A private copy of :func:`crawled_once`'s data root."""
-    data = tmp_path / "data"
-    shutil.copytree(crawled_once, data, symlinks=True)
-    return data
+                          rate=0, data_dir=tmp_path / "data", version="c1"))
+    return tmp_path / "data"
