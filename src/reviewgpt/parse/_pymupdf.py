@@ -350,14 +350,6 @@ def parse_with_pymupdf(path: Path) -> PaperParts:
         tail = fh.read()
     if b"%PDF-" not in head:
         raise PDFError("not-a-pdf", f"{path} does not start with a PDF header")
-    # MuPDF repairs a cut-off file without complaint and reads only what is left (often nothing),
-    # so a missing end-of-file marker is checked here rather than diagnosed as a scan.
-    if b"%%EOF" not in tail:
-        raise PDFError(
-            "truncated-pdf",
-            f"{path}: truncated PDF ({size:,} bytes, no %%EOF at the end; an interrupted download?): "
-            "delete it and crawl again",
-        )
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for broken files
@@ -373,6 +365,14 @@ def parse_with_pymupdf(path: Path) -> PaperParts:
             toc = doc.get_toc(simple=True)
         except Exception as exc:
             raise PDFError("corrupt-pdf", f"{path}: {type(exc).__name__}: {exc}") from None
+        # MuPDF repairs a cut-off file without complaint and reads only what is left (often nothing),
+        # so a missing end-of-file marker is checked here rather than diagnosed as a scan.
+        if b"%%EOF" not in tail:
+            raise PDFError(
+                "truncated-pdf",
+                f"{path}: truncated PDF ({size:,} bytes, no %%EOF at the end; an interrupted download?): "
+                "delete it and crawl again",
+            )
         n_chars = sum(len(line.text) for page in pages for line in page)
         if n_chars < max(100, 20 * doc.page_count):
             if doc.is_repaired:
