@@ -38,3 +38,20 @@ def crawled(tmp_path: Path) -> Path:
         crawl(CrawlConfig(venues=[V1_VENUE, V2_VENUE], baseurl=server.baseurl_v1, baseurl_v2=server.baseurl_v2,
                           rate=0, data_dir=tmp_path / "data", version="c1"))
     return tmp_path / "data"
+
+
+@pytest.fixture
+def dataset_inputs(crawled: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(data root with finished crawl, parse and aggregate versions, a tiny tokenizer's folder)."""
+    from reviewgpt.aggregate import run as aggregate
+    from reviewgpt.aggregate.config import AggregateConfig
+    from reviewgpt.parse import run as parse
+    from reviewgpt.parse.config import ParseConfig
+    from reviewgpt.testing.sample_venue import sample_corpus
+    from reviewgpt.testing.tiny import train_tokenizer
+
+    parse(ParseConfig(data_dir=crawled, version="p1", workers=1))
+    aggregate(AggregateConfig(data_dir=crawled, version="a1"))
+    tokenizer = tmp_path / "tokenizer"
+    train_tokenizer(sample_corpus(6), tokenizer, vocab_size=512)
+    return crawled, tokenizer
