@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-
-import pytest
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from reviewgpt.aggregate import run
 from reviewgpt.aggregate.config import AggregateConfig
 from reviewgpt.cli import app
+from reviewgpt.errors import RunFailedError
 from reviewgpt.llm import LLMConfig
 from reviewgpt.records import AggregatedReview
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
-from reviewgpt.errors import RunFailedError
 from reviewgpt.store import iter_jsonl, read_manifest, read_records
 from reviewgpt.testing.openai_server import FakeOpenAIServer
 

@@ -24,8 +24,8 @@ from reviewgpt.infer._engine import (
     SamplingParams,
     auto_cache_budget,
     generate_shared,
-    row_generator,
     plan_batches,
+    row_generator,
 )
 from reviewgpt.infer._inputs import ReviewRequest
 from reviewgpt.infer.config import InferConfig
