@@ -362,7 +362,9 @@ class StageRun:
         ok, failed, skipped = self.counts["ok"], self.counts["failed"], self.counts["skipped"]
         first = f"; first error: {self._first_failure}" if self._first_failure else ""
         if ok == 0:
-            return f"no record written (0 ok, {failed} failed, {skipped} skipped){first}"
+            reasons = ", ".join(f"{reason}: {n}" for reason, n in self.skip_reasons.most_common(3))
+            skipped_why = f" ({reasons})" if reasons else ""
+            return f"no record written (0 ok, {failed} failed, {skipped} skipped{skipped_why}){first}"
         if self.max_failures is not None and failed > self.max_failures:
             limit = "--strict allows none" if self.max_failures == 0 else f"--max-failures is {self.max_failures}"
             return f"{failed} items failed and {limit}{first}"

@@ -138,3 +138,17 @@ def test_client_without_a_key_fails_every_item_with_the_cause_not_an_assertion(m
     results = [result for _, result in client.map(range(5), ask, "asking")]
     assert len(results) == 5
     assert all("no API key" in str(r) for r in results), [type(r).__name__ for r in results]
+
+
+def test_evaluate_whose_every_judgement_fails_writes_no_report_and_fails(data_dir) -> None:
+    write_dataset(data_dir, {"f1": review(significance=["Novel idea"])})
+    write_predictions(data_dir, [("sys", "f1", 0, review(significance=["Novel idea"]))])
+    with FakeOpenAIServer(lambda body: "not json at all") as server:
+        result = run_cli("evaluate", "--data-dir", str(data_dir), "--judge", "openai", "--version", "e1",
+                         env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.base_url})
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = error_lines(result.stderr)
+    assert "no record written" in line and "f1" in line
+    assert not (data_dir / "evaluate" / "e1" / "summary.json").exists()
+    assert not (data_dir / "evaluate" / "e1" / "report.md").exists()
+    assert latest_version(data_dir, "evaluate") is None
