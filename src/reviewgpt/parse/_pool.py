@@ -18,14 +18,17 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from reviewgpt.errors import RunFailedError
 from reviewgpt.workers import die_with_parent
 
 #: Seconds a worker gets to exit after its input closes before it is killed.
 _SHUTDOWN_GRACE = 5.0
+#: Seconds a worker may take to start (spawn and import the parser) before the run gives up.
+_STARTUP_LIMIT = 300.0
 
 
 @dataclass
@@ -36,8 +39,8 @@ class TaskFailure:
     detail: str
 
 
-class WorkerStartError(RuntimeError):
-    """A worker process died before it was ready for its first task."""
+class WorkerStartError(RunFailedError):
+    """A worker process died, or took longer than ``_STARTUP_LIMIT``, before it was ready for its first task."""
 
 
 #: What a worker sends once it has started (its imports done), before any task is sent to it.
@@ -64,6 +67,7 @@ class _Worker:
     task: Any = None
     started: float = 0.0
     ready: bool = False
+    spawned: float = field(default_factory=time.monotonic)
 
 
 def run_with_deadlines(
@@ -113,12 +117,12 @@ def run_with_deadlines(
     try:
         pool.extend(start_worker() for _ in range(max(1, workers)))
         while active := live():
-            busy = [w for w in active if w.task is not None]
-            now = time.monotonic()
-            wait_for = max(0.0, min(w.started + time_limit - now for w in busy)) if busy else None
-            ready = wait([w.conn for w in active], timeout=wait_for)
+            deadlines = [w.started + time_limit if w.ready else w.spawned + _STARTUP_LIMIT for w in active]
+            ready = wait([w.conn for w in active], timeout=max(0.0, min(deadlines) - time.monotonic()))
             for worker in active:
                 if not worker.ready:
+                    if worker.conn not in ready and time.monotonic() - worker.spawned >= _STARTUP_LIMIT:
+                        raise WorkerStartError(f"a parse worker did not start within {_STARTUP_LIMIT:g} s")
                     if worker.conn in ready:
                         _expect_ready(worker)
                         if exhausted:
