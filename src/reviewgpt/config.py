@@ -32,6 +32,15 @@ class StageConfig(StrictModel):
     input: str | None = Field(None, description="Version of the previous stage to read (default: its LATEST).")
     limit: int | None = Field(None, ge=1, description="Process at most this many items.")
     verbose: bool = Field(False, description="Debug logging.")
+    strict: bool = Field(False, description="Any failed item fails the run (exit 1, LATEST not moved).")
+    max_failures: int | None = Field(
+        None, ge=0, description="More failed items than this fail the run (default: any number, if one record was written)."
+    )
+
+    @property
+    def failure_limit(self) -> int | None:
+        """The ``max_failures`` a :class:`~reviewgpt.store.StageRun` of this config gets (0 with ``strict``)."""
+        return 0 if self.strict else self.max_failures
 
 
 C = TypeVar("C", bound=BaseModel)

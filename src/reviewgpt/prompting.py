@@ -124,7 +124,11 @@ def encode_example(
 
 
 def tokenizer_identity(name: str, tokenizer: PreTrainedTokenizerBase) -> dict[str, object]:
-    """What identifies the counting: build-dataset records it, train checks its tokenizer against it."""
+    """What identifies the counting: build-dataset records it, train checks its tokenizer against it.
+
+    ``vocab_sha256`` is what tells two tokenizers apart: two vocabularies of one size (a
+    retrained BPE, another model family's) split text differently and pass a size check.
+    """
     import hashlib
 
     template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else str(tokenizer.chat_template)
@@ -132,5 +136,47 @@ def tokenizer_identity(name: str, tokenizer: PreTrainedTokenizerBase) -> dict[st
         "name": name,
         "class": type(tokenizer).__name__,
         "vocab_size": len(tokenizer),
+        "vocab_sha256": _vocab_sha256(tokenizer),
         "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest(),
     }
+
+
+#: Parts of two :func:`tokenizer_identity` records compared, with the words a mismatch message uses.
+_IDENTITY_PARTS = {
+    "vocab_sha256": "vocabulary and merges",
+    "vocab_size": "vocabulary size",
+    "chat_template_sha256": "chat template",
+}
+
+
+def tokenizer_mismatch(expected: dict[str, object], actual: dict[str, object]) -> str | None:
+    """How two :func:`tokenizer_identity` records differ, naming both tokenizers; None when they agree.
+
+    A part missing from either record (one written by an older version) is not compared.
+    """
+    for key, what in _IDENTITY_PARTS.items():
+        a, b = expected.get(key), actual.get(key)
+        if a is not None and b is not None and a != b:
+            shown = (a, b) if key == "vocab_size" else (str(a)[:12], str(b)[:12])
+            return (
+                f"tokenizer '{actual.get('name')}' differs from '{expected.get('name')}' in its {what} "
+                f"({shown[1]} vs {shown[0]})"
+            )
+    return None
+
+
+def _vocab_sha256(tokenizer: PreTrainedTokenizerBase) -> str:
+    """sha256 of how the tokenizer splits text: a fast tokenizer's tokenizer.json (vocabulary,
+    merges, normaliser, pre-tokeniser, added tokens), a slow one's sorted vocabulary."""
+    import hashlib
+    import json
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        spec = json.loads(backend.to_str())
+        for runtime_setting in ("truncation", "padding"):  # set per call, not part of the vocabulary
+            spec.pop(runtime_setting, None)
+        blob = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+    else:
+        blob = json.dumps(sorted(tokenizer.get_vocab().items()), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()

@@ -10,11 +10,17 @@ Layout (see docs/DATA.md)::
 
 A killed run loses nothing finished: each record is flushed when written, a rerun into the
 same version skips the ids already written, and ``LATEST`` moves only in :meth:`StageRun.finish`.
-A lock file keeps two processes from writing one version at once.
+An OS lock (``flock``) on ``.lock`` keeps two processes from writing one version at once; the
+kernel drops it when its holder dies, so a killed run never leaves a lock to take over.
+
+The failure rule (docs/failures.md): a run that wrote no record, or whose failures pass its
+``max_failures``, ends ``failed`` with :class:`~reviewgpt.errors.RunFailedError` (exit 1) and leaves
+LATEST where it was; a run with some failures within the limit finishes and reports the count.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -31,7 +37,7 @@ import jsonlines
 from pydantic import BaseModel
 
 from reviewgpt import __version__
-from reviewgpt.errors import StoreError
+from reviewgpt.errors import RunFailedError, StoreError
 from reviewgpt.logging import add_file_handler, get_logger, remove_handler
 
 log = get_logger(__name__)
@@ -211,10 +217,13 @@ class StageReport:
 
     def summary(self) -> str:
         c = self.counts
-        return (
+        line = (
             f"{self.stage} {self.version}: ok={c.get('ok', 0)} skipped={c.get('skipped', 0)} "
             f"failed={c.get('failed', 0)} -> {self.path}"
         )
+        if c.get("failed"):
+            line += f" ({c['failed']} failed: see {self.path / ERRORS})"
+        return line
 
 
 class StageRun:
@@ -234,8 +243,10 @@ class StageRun:
                     run.fail(paper.forum, "corrupt-pdf", str(exc))
         report = run.report()
 
-    Leaving the block normally finishes the run (manifest ``finished``, LATEST moved); an
-    exception or Ctrl-C leaves the manifest ``interrupted`` and LATEST where it was.
+    Leaving the block normally finishes the run (manifest ``finished``, LATEST moved), unless
+    the run wrote no record or more than ``max_failures`` items failed: then the manifest says
+    ``failed`` and :class:`RunFailedError` is raised. An exception or Ctrl-C leaves the manifest
+    ``failed`` or ``interrupted``; in every case but ``finished`` LATEST stays where it was.
 
     Args:
         data_dir: the data root (``./data``).
@@ -245,6 +256,8 @@ class StageRun:
         inputs: the versions this run reads.
         records: the main records file name; ``done_ids``/``append`` default to it.
         id_key: the field that identifies an item in the records file.
+        max_failures: how many failed items a run may have and still finish (None: any number
+            while at least one record was written; 0: ``--strict``).
     """
 
     def __init__(
@@ -257,6 +270,7 @@ class StageRun:
         inputs: Iterable[InputRef] = (),
         records: str = "papers.jsonl",
         id_key: str = "forum",
+        max_failures: int | None = None,
     ):
         if stage not in STAGES:
             raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
@@ -268,12 +282,15 @@ class StageRun:
         self.inputs = list(inputs)
         self.records = records
         self.id_key = id_key
+        self.max_failures = max_failures
         self.counts: Counter[str] = Counter(ok=0, skipped=0, failed=0)
         self.skip_reasons: Counter[str] = Counter()
         self.extra: dict[str, Any] = {}
         self._writers: dict[str, jsonlines.Writer] = {}
         self._errors: jsonlines.Writer | None = None
         self._log_handler = None
+        self._lock_fd: int | None = None
+        self._first_failure: str | None = None
         self._created_at = utc_now()
         self._finished = False
         self._started = time.monotonic()
@@ -307,7 +324,7 @@ class StageRun:
         try:
             if exc_type is None and not self._finished:
                 self.finish()
-            elif exc_type is not None:
+            elif exc_type is not None and not self._finished:
                 status = "interrupted" if exc_type is KeyboardInterrupt else "failed"
                 self._write_manifest(status, error=f"{exc_type.__name__}: {exc}")
                 log.error(
@@ -319,14 +336,39 @@ class StageRun:
             self._release_lock()
 
     def finish(self) -> None:
-        """Mark the run finished and point the stage's LATEST at it."""
+        """Mark the run finished and point the stage's LATEST at it.
+
+        Raises:
+            RunFailedError: the run wrote no record, or more items failed than ``max_failures``;
+                the manifest then says ``failed`` and LATEST does not move.
+        """
         for writer in self._writers.values():
             writer._fp.flush()  # noqa: SLF001 - jsonlines keeps the file object private
             os.fsync(writer._fp.fileno())  # noqa: SLF001
+        cause = self.failure_cause()
+        if cause is not None:
+            self._finished = True  # ended: __exit__ must not rewrite the manifest
+            self._write_manifest("failed", error=cause)
+            latest = latest_version(self.data_dir, self.stage)
+            kept = f"LATEST still points at {latest}" if latest else "LATEST not set"
+            raise RunFailedError(f"{self.stage} {self.version} failed: {cause} ({kept})")
         self._write_manifest("finished")
         write_text_atomic(stage_dir(self.data_dir, self.stage) / LATEST, self.version + "\n")
         self._finished = True
         log.info(self.report().summary())
+
+    def failure_cause(self) -> str | None:
+        """Why this run, ended now, would count as failed (the rule above); None when it would not."""
+        ok, failed, skipped = self.counts["ok"], self.counts["failed"], self.counts["skipped"]
+        first = f"; first error: {self._first_failure}" if self._first_failure else ""
+        if ok == 0:
+            reasons = ", ".join(f"{reason}: {n}" for reason, n in self.skip_reasons.most_common(3))
+            skipped_why = f" ({reasons})" if reasons else ""
+            return f"no record written (0 ok, {failed} failed, {skipped} skipped{skipped_why}){first}"
+        if self.max_failures is not None and failed > self.max_failures:
+            limit = "--strict allows none" if self.max_failures == 0 else f"--max-failures is {self.max_failures}"
+            return f"{failed} items failed and {limit}{first}"
+        return None
 
     # -- records
 
@@ -363,6 +405,8 @@ class StageRun:
         self.counts["failed"] += 1
         assert self._errors is not None, "StageRun used outside its with-block"
         self._errors.write({"id": item_id, "stage": self.stage, "error": error, "detail": detail})
+        if self._first_failure is None:
+            self._first_failure = f"{item_id}: {error}" + (f": {detail[:200]}" if detail else "")
         log.warning("%s: %s%s", item_id, error, f": {detail}" if detail else "")
 
     def skip(self, item_id: str, reason: str) -> None:
@@ -402,31 +446,31 @@ class StageRun:
         write_json_atomic(self.path / MANIFEST, manifest)
 
     def _acquire_lock(self) -> None:
+        # flock, not a create-exclusive file: taking the lock is one atomic call, and the kernel
+        # releases it when the holder dies, so no process ever has to judge a lock stale and
+        # two cannot both take one over. The file is never deleted (deleting it would let a
+        # waiter lock the old inode while a newcomer locks a new one).
         lock = self.path / LOCK
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = _read_lock(lock)
+            who = f"pid {holder.get('pid')} on {holder.get('host')}" if holder else "another process"
+            raise StoreError(
+                f"{self.stage} version '{self.version}' is being written by {who} (lock {lock}); "
+                "wait for it to end, or write another --version"
+            ) from None
         payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": utc_now()})
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = _read_lock(lock)
-                if holder and holder.get("host") == socket.gethostname() and not _pid_alive(holder.get("pid")):
-                    log.warning("removing stale lock of dead pid %s on %s", holder.get("pid"), lock)
-                    lock.unlink(missing_ok=True)
-                    continue
-                who = f"pid {holder.get('pid')} on {holder.get('host')}" if holder else "another process"
-                raise StoreError(
-                    f"{self.stage} version '{self.version}' is being written by {who} "
-                    f"(lock {lock}); wait for it, or delete the lock if that process is gone"
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(payload)
-            return
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, payload.encode(), 0)
+        self._lock_fd = fd
 
     def _release_lock(self) -> None:
-        lock = self.path / LOCK
-        holder = _read_lock(lock)
-        if holder and holder.get("pid") == os.getpid():
-            lock.unlink(missing_ok=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the last descriptor drops the flock
+            self._lock_fd = None
 
     def _close(self) -> None:
         for writer in self._writers.values():
@@ -471,13 +515,17 @@ def _read_lock(lock: Path) -> dict[str, Any] | None:
         return None
 
 
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
+def is_being_written(version_dir: Path) -> bool:
+    """Whether a live process holds the version's lock (a ``running`` manifest without one was killed)."""
+    lock = Path(version_dir) / LOCK
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
         return True
-    return True
+    finally:
+        os.close(fd)
+    return False

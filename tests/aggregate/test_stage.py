@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from reviewgpt.aggregate import run
 from reviewgpt.aggregate.config import AggregateConfig
 from reviewgpt.cli import app
+from reviewgpt.errors import RunFailedError
 from reviewgpt.llm import LLMConfig
 from reviewgpt.records import AggregatedReview
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
@@ -86,8 +88,9 @@ def test_openai_run_survives_faults_and_a_rerun_sends_nothing(data_dir, real_pap
 def test_an_answer_invalid_twice_is_an_error_line_and_the_run_goes_on(data_dir, real_papers):
     write_crawl(data_dir, real_papers[:2])  # Targeted Dropout (skipped: too short) and the pruning paper
     with FakeOpenAIServer(lambda body: json.dumps({"aspects": {"Made-up aspect": []}})) as server:
-        report = run(openai_cfg(data_dir, server, "bad"))
-    assert report.counts == {"ok": 0, "skipped": 1, "failed": 1}
+        with pytest.raises(RunFailedError, match="no record written"):  # 0 ok: the run failed
+            run(openai_cfg(data_dir, server, "bad"))
+    assert read_manifest(data_dir / "aggregate" / "bad")["counts"] == {"ok": 0, "skipped": 1, "failed": 1}
     [error] = list(iter_jsonl(data_dir / "aggregate" / "bad" / "errors.jsonl"))
     assert error["id"] == "r1eLk2mKiX" and "unknown aspect" in error["detail"]
 

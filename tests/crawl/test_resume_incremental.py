@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reviewgpt.crawl import run
-from reviewgpt.store import latest_version
+from reviewgpt.store import is_being_written, latest_version
 from reviewgpt.testing.openreview_server import Fault, OpenReviewTestServer, v2_reply, v2_submission
 
 from .conftest import BASE_MS, V1_VENUE, V2_PDF, V2_VENUE, crawl_cfg, read_papers
@@ -54,7 +54,7 @@ def test_killed_crawl_resumes_without_redoing_finished_papers(server: OpenReview
     refetched = {r.query["id"] for r in server.requests_to("/pdf")}
     assert not refetched & set(first)  # finished papers were not downloaded again
     assert latest_version(data_dir, "crawl") == "run1"
-    assert not os.path.exists(data_dir / "crawl/run1/.lock")
+    assert not is_being_written(data_dir / "crawl/run1")  # the lock file stays; its flock went with the run
 
 
 def test_since_last_merges_new_review_edited_review_and_new_paper(server: OpenReviewTestServer, data_dir: Path) -> None:

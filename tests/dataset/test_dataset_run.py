@@ -9,10 +9,10 @@ import pytest
 
 from reviewgpt.dataset import instruction_for, run
 from reviewgpt.dataset.config import DatasetConfig
-from reviewgpt.errors import ConfigError
+from reviewgpt.errors import ConfigError, RunFailedError
 from reviewgpt.prompting import encode_example
 from reviewgpt.records import InstructionExample
-from reviewgpt.store import read_manifest, read_records
+from reviewgpt.store import latest_version, read_manifest, read_records
 
 from .dataset_helpers import PaperSpec
 
@@ -111,8 +111,9 @@ def test_stats_count_drops_by_reason_and_venues(built):
 
 def test_review_too_short_is_dropped(data_dir, tokenizer_dir, write_inputs):
     write_inputs(data_dir, [PaperSpec(forum=f"F{i}", title=f"Paper {i}") for i in range(3)])
-    report = run(_config(data_dir, tokenizer_dir, min_output_tokens=590))
-    assert report.counts["ok"] == 0
+    with pytest.raises(RunFailedError, match="no record written"):  # an empty dataset is a failed run
+        run(_config(data_dir, tokenizer_dir, min_output_tokens=590))
+    assert latest_version(data_dir, "dataset") is None
     stats = json.loads((data_dir / "dataset/v1/stats.json").read_text())
     assert stats["dropped_by_reason"] == {"review-too-short": 3}
 

@@ -124,9 +124,10 @@ def test_interrupted_run_keeps_latest_on_the_previous_version(data_dir: Path) ->
 
 
 def test_lock_refuses_a_second_writer_naming_the_holder(data_dir: Path) -> None:
-    with StageRun(data_dir, "parse", "v1"):
+    with StageRun(data_dir, "parse", "v1") as run:
         with pytest.raises(StoreError, match=f"pid {os.getpid()}"), StageRun(data_dir, "parse", "v1"):
             pass
+        run.append({"forum": "a"})
     with StageRun(data_dir, "parse", "v1"):  # released after the first finished
         pass
 
@@ -148,8 +149,8 @@ def test_lock_held_by_a_live_process_blocks(data_dir: Path) -> None:
 def test_resolve_input_errors_name_the_stage(data_dir: Path) -> None:
     with pytest.raises(StoreError, match="no finished 'crawl' version"):
         resolve_input(data_dir, "crawl")
-    with StageRun(data_dir, "crawl", "c1"):
-        pass
+    with StageRun(data_dir, "crawl", "c1") as run:
+        run.append({"forum": "a"})
     with pytest.raises(StoreError, match="known: c1"):
         resolve_input(data_dir, "crawl", "nope")
 
@@ -163,6 +164,6 @@ def test_reader_refuses_unknown_schema_version(tmp_path: Path) -> None:
 
 def test_version_defaults_to_a_time_name(data_dir: Path) -> None:
     with StageRun(data_dir, "crawl") as run:
-        pass
+        run.append({"forum": "a"})
     assert len(run.version) == 15 and run.version[8] == "-"
     time.sleep(0)  # names sort by time

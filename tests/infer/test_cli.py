@@ -45,7 +45,10 @@ def test_a_missing_run_is_one_clear_error(data_dir):
 def test_an_empty_split_is_one_clear_error_before_any_model_loads(run_data):
     from reviewgpt.store import StageRun
 
-    with StageRun(run_data, "dataset", "small", records="test.jsonl", id_key="id") as run:
+    from reviewgpt.records import InstructionExample
+
+    with StageRun(run_data, "dataset", "small", records="train.jsonl", id_key="id") as run:
+        run.append(InstructionExample(id="p0", instruction="i", input="x", output="y", input_tokens=1, output_tokens=1))
         run.file("test.jsonl").touch()  # a small dataset whose test split got no paper
     result = runner.invoke(app, ["infer", "--run", RUN, "--data-dir", str(run_data), "--input", "small:test"])
     assert result.exit_code != 0

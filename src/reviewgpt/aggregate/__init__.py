@@ -36,7 +36,8 @@ def run(cfg: AggregateConfig) -> StageReport:
     if cfg.dry_run:
         return _dry_run(cfg, crawl)
     with StageRun(
-        cfg.data_dir, "aggregate", cfg.version, params=dump_config(cfg), inputs=[crawl], records=RECORDS
+        cfg.data_dir, "aggregate", cfg.version, params=dump_config(cfg), inputs=[crawl], records=RECORDS,
+        max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
         work, dropped = _select(cfg, crawl.file("papers.jsonl"), done, stage)
@@ -127,6 +128,8 @@ def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]]
     from reviewgpt.llm import BudgetExceeded
 
     client = _make_client(cfg)
+    if work:
+        client.preflight()  # no key or a dead server: one line now, not one error per paper
     validate = schema_validator(cfg.aspect_schema)
 
     async def aggregate_one(item: tuple[CrawledPaper, Selection]):

@@ -73,7 +73,7 @@ def main() -> None:
             sys.exit(code)
     except ReviewGPTError as exc:
         typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exc.exit_code)  # 1 for a failed run, 2 for usage and configuration
     except KeyboardInterrupt:
         typer.echo("interrupted: finished records are kept; rerun with the same --version to resume", err=True)
         sys.exit(130)

@@ -9,7 +9,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -28,7 +30,7 @@ def aggregate_reviews(
     config: ConfigFile = None,
     limit: Limit = None,
     verbose: Verbose = None,
-    sets: Sets = None,
+    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
     schema: str | None = typer.Option(None, "--schema", help="4-aspect or 7-aspect [default: 4-aspect]."),
     aggregator: str | None = typer.Option(
         None, "--aggregator", help="structured (offline, free) or openai (an LLM in JSON mode) [default: structured]."
@@ -56,7 +58,7 @@ def aggregate_reviews(
 
     llm = {"model": model, "base_url": base_url, "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "max_cost_usd": max_cost}
     cfg = build_config(
-        AggregateConfig, config, sets, data_dir=data_dir, version=version, input=input, limit=limit,
+        AggregateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit,
         verbose=verbose, aspect_schema=schema, aggregator=aggregator, min_words=min_words,
         max_reviews=max_reviews, dry_run=dry_run, llm={k: v for k, v in llm.items() if v is not None} or None,
     )

@@ -34,6 +34,13 @@ ConfigFile = Annotated[
 ]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Process at most N items.")]
 Verbose = Annotated[bool | None, typer.Option("--verbose", "-v", help="Debug logging.")]
+Strict = Annotated[
+    bool | None, typer.Option("--strict", help="Any failed item fails the run: exit 1, LATEST stays where it was.")
+]
+MaxFailures = Annotated[
+    int | None,
+    typer.Option("--max-failures", min=0, help="More failed items than this fail the run [default: no limit]."),
+]
 Sets = Annotated[
     list[str] | None, typer.Option("--set", help="Override a config key: --set section.key=value (repeatable).")
 ]

@@ -12,7 +12,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -38,7 +40,7 @@ def crawl(
     list_venues: Annotated[bool, typer.Option("--list-venues", help="Print the venue ids the server lists (those containing FILTER) and exit.")] = False,
     venue_filter: Annotated[str | None, typer.Argument(metavar="[FILTER]", help="With --list-venues: only ids containing this text.")] = None,
     data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
-    limit: Limit = None, verbose: Verbose = None, sets: Sets = None,
+    limit: Limit = None, verbose: Verbose = None, sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
 ) -> None:
     """Crawl OpenReview venues: submissions with their replies -> data/crawl/<version>/papers.jsonl, PDFs -> data/pdfs/.
 
@@ -54,7 +56,7 @@ def crawl(
 
     if venue_filter is not None and not list_venues:
         raise ConfigError(f"unexpected argument {venue_filter!r}: FILTER goes with --list-venues; venues go with --venue")
-    flags = dict(source=source, path=path, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
+    flags = dict(source=source, path=path, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
                  since_last=since_last, pdfs=pdfs, api=api, baseurl=baseurl, baseurl_v2=baseurl_v2, rate=rate,
                  concurrency=concurrency)
     if list_venues:

@@ -9,7 +9,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -35,7 +37,7 @@ def build_dataset(
     crawl_input: str | None = typer.Option(None, "--crawl-input", help="Crawl version for venues and dates [default: the one parse read]."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Tokenizer processes [default: CPU cores]."),
     data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
-    limit: Limit = None, verbose: Verbose = None, sets: Sets = None,
+    limit: Limit = None, verbose: Verbose = None, sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
 ) -> None:
     """Join parsed papers and aggregated reviews into train/val/test examples counted with the model's chat template.
 
@@ -46,7 +48,7 @@ def build_dataset(
     from reviewgpt.dataset.config import DatasetConfig
 
     cfg = build_config(
-        DatasetConfig, config, sets, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
+        DatasetConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
         tokenizer=tokenizer, review_schema=schema, max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
         max_total_tokens=max_total_tokens, min_output_tokens=min_output_tokens, split=split, seed=seed,
         export=export, parse_input=parse_input, crawl_input=crawl_input, workers=workers,

@@ -12,7 +12,18 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import ConfigFile, DataDir, Limit, Sets, Verbose, Version, build_config, execute
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Limit,
+    MaxFailures,
+    Sets,
+    Strict,
+    Verbose,
+    Version,
+    build_config,
+    execute,
+)
 
 evaluate_app = typer.Typer(
     help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
@@ -53,7 +64,7 @@ def evaluate(
     config: ConfigFile = None,
     limit: Limit = None,
     verbose: Verbose = None,
-    sets: Sets = None,
+    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
@@ -65,7 +76,7 @@ def evaluate(
     from reviewgpt.evaluate.config import EvaluateConfig
 
     cfg = build_config(
-        EvaluateConfig, config, sets, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
+        EvaluateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
         predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
         humans=humans, embedding_calibration=embedding_calibration,
         llm={"model": judge_model} if judge_model else None,

@@ -11,7 +11,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -41,7 +43,7 @@ def infer(
     config: ConfigFile = None,
     limit: Limit = None,
     verbose: Verbose = None,
-    sets: Sets = None,
+    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
 ) -> None:
     """Write data/infer/<version>/predictions.jsonl: --samples reviews for each paper of --input.
 
@@ -59,7 +61,7 @@ def infer(
 
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
     cfg = build_config(
-        InferConfig, config, sets, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
+        InferConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
         run=run, model=model, adapter=adapter, backend=backend, samples=samples, prompt_style=prompt_style,
         penalize_empty=penalize_empty, system=system,
     )

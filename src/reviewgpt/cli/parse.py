@@ -11,7 +11,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -30,7 +32,7 @@ def parse(
     config: ConfigFile = None,
     limit: Limit = None,
     verbose: Verbose = None,
-    sets: Sets = None,
+    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
     parser: str | None = typer.Option(None, "--parser", help="pymupdf (default, CPU) | grobid | nougat (GPU) | docling (the Docling JSON an import links)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes [default: all cores]."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds allowed per PDF [default: 120]."),
@@ -46,7 +48,7 @@ def parse(
     from reviewgpt.parse.config import ParseConfig
 
     cfg = build_config(
-        ParseConfig, config, sets, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
+        ParseConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
         parser=parser, workers=workers, timeout=timeout, grobid_url=grobid_url,
     )
     if pdf is None:

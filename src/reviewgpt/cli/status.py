@@ -19,6 +19,9 @@ def status(
 ) -> None:
     """Show each stage's versions, which one is LATEST, counts ok/skipped/failed and the first errors.
 
+    A version whose manifest says running but whose lock no live process holds was killed; it
+    is shown as interrupted (rerun with its --version to resume).
+
     Example: reviewgpt status --data-dir data
     """
     from rich.console import Console
@@ -27,6 +30,7 @@ def status(
     from reviewgpt.store import (
         ERRORS,
         STAGES,
+        is_being_written,
         iter_jsonl,
         latest_version,
         list_version_names,
@@ -49,8 +53,11 @@ def status(
             manifest = read_manifest(path) or {}
             counts = manifest.get("counts", {})
             mark = " (LATEST)" if version == latest else ""
+            state = manifest.get("status", "?")
+            if state == "running" and not is_being_written(path):  # killed: nobody holds its lock
+                state = "interrupted"
             table.add_row(
-                stage, version + mark, manifest.get("status", "?"),
+                stage, version + mark, state,
                 str(counts.get("ok", "")), str(counts.get("skipped", "")), str(counts.get("failed", "")),
                 manifest.get("finished_at") or "",
             )

@@ -11,7 +11,9 @@ from reviewgpt.cli.common import (
     DataDir,
     Input,
     Limit,
+    MaxFailures,
     Sets,
+    Strict,
     Verbose,
     Version,
     build_config,
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
 def train(
     ctx: typer.Context,
     config: ConfigFile = None,
-    sets: Sets = None,
+    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
     data_dir: DataDir = None,
     version: Version = None,
     input: Input = None,
@@ -48,7 +50,7 @@ def train(
     from reviewgpt.train import run
     from reviewgpt.train.config import TrainConfig
 
-    cfg = build_config(TrainConfig, config, sets, data_dir=data_dir, version=version, input=input,
+    cfg = build_config(TrainConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input,
                        limit=limit, verbose=verbose, resume=resume or None)
     execute(run, cfg)
 

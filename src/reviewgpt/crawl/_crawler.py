@@ -147,7 +147,8 @@ def crawl(cfg: CrawlConfig) -> StageReport:
             plans[venue] = resolve_venue(venue, cfg.api, apis)
 
     venue_state: dict[str, Any] = {}
-    with StageRun(cfg.data_dir, "crawl", cfg.version, params=dump_config(cfg), inputs=[prev] if prev else []) as run:
+    with StageRun(cfg.data_dir, "crawl", cfg.version, params=dump_config(cfg), inputs=[prev] if prev else [],
+                  max_failures=cfg.failure_limit) as run:
         writer = _PaperWriter(run, cfg, lambda: _downloader(cfg, apis, plans))
         interrupted = True
         try:
@@ -250,10 +251,18 @@ def _short(exc: Exception) -> str:
     return str(exc)
 
 
+def _stamp(note: dict[str, Any]) -> int:
+    """A note's modification time in ms; 0 when it has none or it is not a number (that note
+    then fails validation on its own, and must not stop the watermark of the others)."""
+    value = note.get("tmdate") or note.get("mdate") or 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _newest(note: dict[str, Any]) -> int:
-    stamps = [note.get("tmdate") or note.get("mdate") or 0]
-    stamps += [r.get("tmdate") or r.get("mdate") or 0 for r in replies_of(note)]
-    return max(int(s) for s in stamps)
+    return max([_stamp(note), *(_stamp(r) for r in replies_of(note) if isinstance(r, dict))])
 
 
 def _crawl_full(
@@ -276,7 +285,11 @@ def _crawl_full(
             seen.add(forum)
             if writer.full:
                 break
-            replies = _normalize_replies(replies_of(note), forum, run)
+            try:
+                replies = _normalize_replies(replies_of(note), forum, run)
+            except (MalformedNoteError, TypeError, AttributeError) as exc:  # replies that are not a list of notes
+                run.fail(forum, "malformed-note", f"replies: {exc}")
+                continue
             paper = _paper_from_note(cfg, plan, api, note, listing.status, replies, run)
             if paper is not None:
                 writer.submit(paper, want_pdf=True)
@@ -323,7 +336,7 @@ def _crawl_since(
     submissions: dict[str, tuple[dict[str, Any], str | None]] = {}
     replies_by_forum: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for note in changed:
-        watermark = max(watermark, int(note.get("tmdate") or note.get("mdate") or 0))
+        watermark = max(watermark, _stamp(note))
         forum = note.get("forum") or note.get("id")
         if forum == note.get("id"):
             is_submission, status = plan.status_of(note)

@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from reviewgpt.prompting import instruction_for, tokenizer_identity
+from reviewgpt.prompting import instruction_for, tokenizer_identity, tokenizer_mismatch
 
 if TYPE_CHECKING:
     from reviewgpt.dataset.config import DatasetConfig
@@ -51,14 +51,16 @@ def run(cfg: DatasetConfig) -> StageReport:
     papers = count_lines(versions.parse.file("papers.jsonl"))
     workers = min(cfg.workers or os.cpu_count() or 1, math.ceil(papers / cfg.chunk_size) or 1)
 
+    identity = tokenizer_identity(cfg.tokenizer, tokenizer)
+    _refuse_other_tokenizer(cfg, identity)
     with StageRun(
         cfg.data_dir, "dataset", cfg.version, params=dump_config(cfg), inputs=versions.refs(),
-        records=split_names["train"], id_key="id",
+        records=split_names["train"], id_key="id", max_failures=cfg.failure_limit,
     ) as run, FitPool(
         tokenizer=tokenizer, tokenizer_name=cfg.tokenizer, instruction=instruction, budget=budget,
         schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,
     ) as pool:
-        run.extra["tokenizer"] = tokenizer_identity(cfg.tokenizer, tokenizer)
+        run.extra["tokenizer"] = identity
         done: set[str] = set()
         for split, name in split_names.items():
             done |= run.done_ids(name)
@@ -138,3 +140,20 @@ def run(cfg: DatasetConfig) -> StageReport:
             truncated=collector.truncated, exports=sorted(exports),
         )
     return run.report()
+
+
+def _refuse_other_tokenizer(cfg: DatasetConfig, identity: dict) -> None:
+    """A resumed version must be counted by the tokenizer that counted its first records."""
+    from reviewgpt.errors import ConfigError
+    from reviewgpt.store import read_manifest, stage_dir
+
+    if not cfg.version:
+        return
+    manifest = read_manifest(stage_dir(cfg.data_dir, "dataset") / cfg.version) or {}
+    before = (manifest.get("extra") or {}).get("tokenizer")
+    problem = tokenizer_mismatch(before, identity) if before else None
+    if problem is not None:
+        raise ConfigError(
+            f"dataset version '{cfg.version}' was counted with another tokenizer: {problem}; "
+            f"resume it with --tokenizer {before.get('name')} or write another --version"
+        )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewgpt.dataset._budget import Budget, Dropped, Fitted, fit_example
 from reviewgpt.errors import ConfigError
+from reviewgpt.workers import die_with_parent
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -63,7 +64,8 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(tokenizer_name: str, instruction: str, budget: Budget, schema: str) -> None:
+def _init_worker(parent_pid: int, tokenizer_name: str, instruction: str, budget: Budget, schema: str) -> None:
+    die_with_parent(parent_pid)  # a killed build-dataset must not leave its tokenizers running
     # One process per core already: the tokenizer's own thread pool would only oversubscribe.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     _WORKER.update(tokenizer=load_tokenizer(tokenizer_name), instruction=instruction, budget=budget, schema=schema)
@@ -128,7 +130,7 @@ class FitPool:
                 max_workers=workers,
                 mp_context=get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(tokenizer_name, instruction, budget, schema),
+                initargs=(os.getpid(), tokenizer_name, instruction, budget, schema),
             )
         self._pending: list[Job] = []
         self._where: dict[str, tuple[Future, int]] = {}  # forum -> (its chunk's future, index in the chunk)

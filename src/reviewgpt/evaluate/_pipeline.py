@@ -146,9 +146,11 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
     inputs = [references_ref, *infer_refs] + ([humans_ref] if humans_ref else [])
     with StageRun(
         cfg.data_dir, "evaluate", cfg.version, params=params, inputs=inputs,
-        records=MATCHES, id_key="system,forum,sample,reference",
+        records=MATCHES, id_key="system,forum,sample,reference", max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
+        if client is not None:
+            client.preflight()  # no key or a dead server: one line now, not one error per review
         units: list[_Unit] = []
         shapes: dict[str, list[ReviewShape]] = defaultdict(list)
         reference_shapes: list[ReviewShape] = []
@@ -172,7 +174,12 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
         log.info("%d reviews to judge with %s (%d already judged)", len(units), judge.name, len(done))
         _judge_units(stage, judge, units, cfg)
 
-        results = list(read_records(stage.file(MATCHES), MatchResult))
+        matches = stage.file(MATCHES)
+        results = list(read_records(matches, MatchResult)) if matches.exists() else []
+        if client is not None:
+            stage.extra["llm"] = client.stats
+        if not results:  # the run fails on leaving the block; a report of 0.00 hit rates would look like a result
+            return stage.report()
         summary = summarize(results, shapes, reference_shapes, cfg, judge.name, aspects)
         summary["inputs"] = {"references": f"dataset/{references_ref.version}/{cfg.split}.jsonl",
                              "predictions": [f"infer/{ref.version}" for ref in infer_refs],

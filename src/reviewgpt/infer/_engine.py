@@ -317,13 +317,47 @@ def auto_cache_budget(model: PreTrainedModel, device: torch.device, longest_prom
 # ----------------------------------------------------------------------------- generation
 
 
-def _sample(scores: torch.Tensor, greedy: bool, generator: torch.Generator | None) -> torch.Tensor:
+def _sample(
+    scores: torch.Tensor,
+    greedy: bool,
+    generator: torch.Generator | None,
+    row_generators: Sequence[torch.Generator] | None = None,
+) -> torch.Tensor:
+    """One token per row: argmax, or a draw from each row's distribution.
+
+    With ``row_generators`` every row draws its uniform number from its own RNG and picks the
+    token by inverse CDF, so a row's tokens depend only on its RNG and its scores, not on which
+    other rows share the batch (a resumed run, batched differently, draws the same samples).
+    """
     import torch
 
     if greedy:
         return scores.argmax(dim=-1)
     probs = scores.softmax(dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    if row_generators is None:
+        return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    uniform = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in row_generators])
+    cdf = probs.double().cumsum(dim=-1)
+    target = (uniform.to(probs.device) * cdf[:, -1]).unsqueeze(1)
+    picked = torch.searchsorted(cdf, target, right=True).squeeze(1)  # a 0-probability token has no interval
+    last_possible = probs.shape[-1] - 1 - (probs > 0).flip(-1).int().argmax(dim=-1)  # guards rounding at the top
+    return torch.minimum(picked, last_possible)
+
+
+def row_generator(seed: int, key: str, sample: int) -> torch.Generator:
+    """The RNG of one sample: seeded by (run seed, paper id, sample index), nothing else.
+
+    CPU generators: ``torch.rand`` with a CPU generator is the same on every device and version
+    of the kernel, and one draw per row and step costs nothing beside a forward pass.
+    """
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256(f"{seed}\x00{key}\x00{sample}".encode()).digest()
+    generator = torch.Generator()
+    generator.manual_seed(int.from_bytes(digest[:8], "little") & ((1 << 63) - 1))
+    return generator
 
 
 def generate_shared(
@@ -337,6 +371,7 @@ def generate_shared(
     pad_token_id: int,
     generator: torch.Generator | None = None,
     decode_attention: str = "sdpa",
+    row_generators: Sequence[torch.Generator] | None = None,
 ) -> list[SampleOutput]:
     """Generate ``n_samples`` samples for each prompt in one batch (see the module doc).
 
@@ -349,8 +384,10 @@ def generate_shared(
         processors: logits processors / warpers applied in order (temperature, top-p...).
         eos_token_ids: tokens that end a sample.
         pad_token_id: written after a sample's EOS.
-        generator: the sampling RNG.
+        generator: the sampling RNG of the whole batch (used without ``row_generators``).
         decode_attention: ``sdpa`` or ``matmul`` (see :data:`DECODE_ATTENTION`).
+        row_generators: one RNG per output row (paper-major, ``len(prompts) * n_samples``), so
+            each sample's draws do not depend on the batch (:func:`row_generator`).
 
     Returns:
         ``len(prompts) * n_samples`` outputs, paper-major.
@@ -364,6 +401,8 @@ def generate_shared(
     device = next(model.parameters()).device
     kv = KVShape.of(model)
     papers, n = len(prompts), n_samples
+    if row_generators is not None and len(row_generators) != papers * n:
+        raise ValueError(f"{len(row_generators)} row generators for {papers} papers x {n} samples")
     lens = [len(p.prompt_ids) for p in prompts]
     prefix_len = max(lens)
     steps = max(params.max_new_tokens - 1, 0)
@@ -423,7 +462,7 @@ def generate_shared(
             for t in range(params.max_new_tokens):
                 current = prefix_len + t
                 scores = processors(ids[:, :current], logits) if processors else logits
-                next_tokens = _sample(scores, greedy, generator)
+                next_tokens = _sample(scores, greedy, generator, row_generators)
                 if params.stop_at_eos:
                     next_tokens = torch.where(finished, torch.full_like(next_tokens, pad_token_id), next_tokens)
                     finished |= torch.isin(next_tokens, eos)

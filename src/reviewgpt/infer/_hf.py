@@ -9,6 +9,7 @@ template training used). Generation runs through :mod:`reviewgpt.infer._engine` 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from reviewgpt.infer._engine import (
     auto_cache_budget,
     generate_shared,
     plan_batches,
+    row_generator,
 )
 from reviewgpt.infer._inputs import ReviewRequest
 from reviewgpt.infer.config import InferConfig
@@ -132,11 +134,15 @@ class HFBackend:
         s = self.cfg.sampling
         params = SamplingParams(max_new_tokens=s.max_new_tokens, temperature=s.temperature, stop_at_eos=True)
         processors = self._processors()
-        generator = torch.Generator(device=self.device)
+        generator = torch.Generator(device=self.device)  # the reference engine's (one stream per batch)
         if s.seed is not None:
             generator.manual_seed(s.seed)
         else:
             generator.seed()
+        # the shared engine draws each sample from its own RNG keyed by (seed, paper, sample), so
+        # a resumed run, which batches the missing samples differently, writes what an
+        # uninterrupted one would have
+        run_seed = s.seed if s.seed is not None else int.from_bytes(os.urandom(8), "little")
         kv = KVShape.of(self.model)
         by_count: dict[int, list[PreparedPrompt]] = {}
         for prompt in prompts:
@@ -159,6 +165,9 @@ class HFBackend:
                         self.model, [PromptBatchItem(i, p.prompt_ids) for i, p in enumerate(items)], n, params,
                         processors, eos_token_ids=self.eos_ids, pad_token_id=self.pad_id, generator=generator,
                         decode_attention=self.cfg.hf.decode_attention,
+                        row_generators=[
+                            row_generator(run_seed, p.request.forum, sample) for p in items for sample in p.samples
+                        ],
                     )
                 else:
                     outputs = self._generate_reference(items, n, params, processors)

@@ -46,10 +46,13 @@ def generate_openai(
 
     Raises:
         BudgetExceeded: the spend limit was reached (answers already yielded are kept).
+        RunFailedError: no API key, or the server cannot be reached (before any request).
     """
     from reviewgpt.llm import LLMClient
 
     client = LLMClient(llm_config(cfg), cache_dir=cfg.data_dir / "cache" / "llm")
+    if items:
+        client.preflight()  # no key or a dead server: one line now, not one error per sample
     extra = {"top_p": cfg.sampling.top_p} if cfg.sampling.top_p < 1.0 else {}
 
     async def make_request(item: tuple[ReviewRequest, int]) -> OpenAIAnswer:

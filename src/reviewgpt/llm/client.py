@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reviewgpt.errors import ConfigError, ReviewGPTError
+from reviewgpt.errors import ConfigError, ReviewGPTError, RunFailedError
 from reviewgpt.llm.cache import ResponseCache, request_key
 from reviewgpt.llm.config import LLMConfig
 from reviewgpt.llm.limits import RateLimiter
@@ -330,20 +330,56 @@ class LLMClient:
 
     # ------------------------------------------------------------------ sending
 
+    def preflight(self) -> None:
+        """Check, before the first item, that there is a key and that the server answers.
+
+        One cheap ``GET /models``: no key, a refused key or a server that cannot be reached
+        would otherwise fail every item of a run one by one. A server that answers with another
+        error status (some have no ``/models``) counts as reachable.
+
+        Raises:
+            RunFailedError: no API key, the key was refused, or the server cannot be reached.
+        """
+        from reviewgpt.errors import require
+
+        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        try:
+            api_key, base_url = self._credentials()
+        except ConfigError as exc:
+            raise RunFailedError(str(exc)) from None
+        where = base_url or "the OpenAI API"
+        client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=1, timeout=min(self.cfg.timeout_s, 15.0))
+        try:
+            client.models.list()
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise RunFailedError(
+                f"{where} refused the API key (HTTP {exc.status_code}): check ${self.cfg.api_key_env}"
+            ) from None
+        except openai.APIConnectionError as exc:  # timeouts included
+            raise RunFailedError(f"cannot reach the LLM server at {where}: {_short(str(exc))}") from None
+        except openai.APIStatusError as exc:
+            log.debug("pre-flight GET /models: HTTP %s; the server is up", exc.status_code)
+        finally:
+            client.close()
+
     def _loop_state(self) -> tuple[Any, asyncio.Semaphore]:
         """The openai client and semaphore of the running loop (both belong to one loop)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self._loop = loop
-            self._openai = self._make_openai()
+            # Build first, then set all three: a client that cannot be built (no key) must not
+            # leave the loop marked as set up with no semaphore for the next request.
+            openai_client = self._make_openai()
+            self._loop, self._openai = loop, openai_client
             self._semaphore = asyncio.Semaphore(self.cfg.concurrency)
         assert self._semaphore is not None
         return self._openai, self._semaphore
 
-    def _make_openai(self) -> Any:
-        from reviewgpt.errors import require
+    def _credentials(self) -> tuple[str, str | None]:
+        """(API key, base URL); local servers (vLLM, Ollama) accept any key.
 
-        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        Raises:
+            ConfigError: no key and no base URL of a local server.
+        """
         base_url = self.cfg.base_url or os.environ.get("OPENAI_BASE_URL")
         api_key = os.environ.get(self.cfg.api_key_env)
         if not api_key:
@@ -352,7 +388,14 @@ class LLMClient:
                     f"no API key: set the environment variable {self.cfg.api_key_env} "
                     "(or point llm.base_url / --base-url at a local OpenAI-compatible server)"
                 )
-            api_key = "not-needed"  # local servers (vLLM, Ollama) accept any key
+            api_key = "not-needed"
+        return api_key, base_url
+
+    def _make_openai(self) -> Any:
+        from reviewgpt.errors import require
+
+        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        api_key, base_url = self._credentials()
         # Retries and the total deadline are ours; the library's per-read timeout backs them up.
         return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=self.cfg.timeout_s)
 

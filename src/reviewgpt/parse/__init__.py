@@ -116,7 +116,8 @@ def run(cfg: ParseConfig) -> StageReport:
     crawl = resolve_input(cfg.data_dir, "crawl", cfg.input)
     papers = list(read_records(crawl.file("papers.jsonl"), CrawledPaper))
     _check_backend(cfg)
-    with StageRun(cfg.data_dir, "parse", cfg.version, params=dump_config(cfg), inputs=[crawl]) as stage:
+    with StageRun(cfg.data_dir, "parse", cfg.version, params=dump_config(cfg), inputs=[crawl],
+                  max_failures=cfg.failure_limit) as stage:
         done = stage.done_ids()
         tasks = []
         for paper in papers:

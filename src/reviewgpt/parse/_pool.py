@@ -6,19 +6,29 @@ over its own pipe; the parent knows when each task started, kills a worker whose
 past the limit (or notices one that died, e.g. a segfault), reports that task as failed and
 starts a fresh worker. Workers are spawned, not forked, so no lock held by a parent thread
 (the progress bar's) is copied into them.
+
+A task's clock starts when a worker that has finished starting up gets it: a spawned worker
+first imports the parser (seconds on a loaded machine), and that time must not count against
+the first papers. Workers die with the parent (:func:`reviewgpt.workers.die_with_parent`).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from reviewgpt.errors import RunFailedError
+from reviewgpt.workers import die_with_parent
+
 #: Seconds a worker gets to exit after its input closes before it is killed.
 _SHUTDOWN_GRACE = 5.0
+#: Seconds a worker may take to start (spawn and import the parser) before the run gives up.
+_STARTUP_LIMIT = 300.0
 
 
 @dataclass
@@ -29,7 +39,17 @@ class TaskFailure:
     detail: str
 
 
-def _worker_main(func: Callable[[Any], Any], conn: Connection) -> None:
+class WorkerStartError(RunFailedError):
+    """A worker process died, or took longer than ``_STARTUP_LIMIT``, before it was ready for its first task."""
+
+
+#: What a worker sends once it has started (its imports done), before any task is sent to it.
+_READY = "ready"
+
+
+def _worker_main(func: Callable[[Any], Any], conn: Connection, parent_pid: int) -> None:
+    die_with_parent(parent_pid)
+    conn.send(_READY)
     while True:
         try:
             task = conn.recv()
@@ -46,6 +66,8 @@ class _Worker:
     conn: Connection
     task: Any = None
     started: float = 0.0
+    ready: bool = False
+    spawned: float = field(default_factory=time.monotonic)
 
 
 def run_with_deadlines(
@@ -69,35 +91,46 @@ def run_with_deadlines(
     ctx = mp.get_context("spawn")
     pending = iter(tasks)
     pool: list[_Worker] = []
+    exhausted = False
 
     def start_worker() -> _Worker:
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=_worker_main, args=(func, child), daemon=True)
+        process = ctx.Process(target=_worker_main, args=(func, child, os.getpid()), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
 
-    def feed(worker: _Worker) -> bool:
-        task = next(pending, _DONE)
+    def feed(worker: _Worker) -> None:
+        nonlocal exhausted
+        task = _DONE if exhausted else next(pending, _DONE)
         if task is _DONE:
+            exhausted = True
             worker.task = None
-            return False
+            return
         worker.task, worker.started = task, time.monotonic()
         worker.conn.send(task)
-        return True
+
+    def live() -> list[_Worker]:
+        """Workers still starting up, and ready ones with a task."""
+        return [w for w in pool if not w.ready or w.task is not None]
 
     try:
-        for _ in range(max(1, workers)):
-            worker = start_worker()
-            pool.append(worker)
-            if not feed(worker):
-                break
-        while any(w.task is not None for w in pool):
-            busy = [w for w in pool if w.task is not None]
-            now = time.monotonic()
-            wait_for = max(0.0, min(w.started + time_limit - now for w in busy))
-            ready = wait([w.conn for w in busy], timeout=wait_for)
-            for worker in busy:
+        pool.extend(start_worker() for _ in range(max(1, workers)))
+        while active := live():
+            deadlines = [w.started + time_limit if w.ready else w.spawned + _STARTUP_LIMIT for w in active]
+            ready = wait([w.conn for w in active], timeout=max(0.0, min(deadlines) - time.monotonic()))
+            for worker in active:
+                if not worker.ready:
+                    if worker.conn not in ready and time.monotonic() - worker.spawned >= _STARTUP_LIMIT:
+                        raise WorkerStartError(f"a parse worker did not start within {_STARTUP_LIMIT:g} s")
+                    if worker.conn in ready:
+                        _expect_ready(worker)
+                        if exhausted:
+                            _stop(worker, kill=False)
+                            pool.remove(worker)
+                        else:
+                            feed(worker)
+                    continue
                 replace = False
                 if worker.conn in ready:
                     try:
@@ -118,11 +151,27 @@ def run_with_deadlines(
                     continue
                 if replace:
                     _stop(worker, kill=True)
-                    pool[pool.index(worker)] = worker = start_worker()
+                    pool.remove(worker)
+                    if not exhausted:
+                        pool.append(start_worker())  # fed once it says it is ready
+                    continue
                 feed(worker)
     finally:
         for worker in pool:
-            _stop(worker, kill=worker.task is not None)
+            _stop(worker, kill=worker.task is not None or not worker.ready)
+
+
+def _expect_ready(worker: _Worker) -> None:
+    try:
+        message = worker.conn.recv()
+    except (EOFError, OSError):
+        worker.process.join(_SHUTDOWN_GRACE)
+        raise WorkerStartError(
+            f"a parse worker died while starting (exit code {worker.process.exitcode})"
+        ) from None
+    if message != _READY:
+        raise WorkerStartError(f"a parse worker sent {message!r} before saying it was ready")
+    worker.ready = True
 
 
 class _Done:

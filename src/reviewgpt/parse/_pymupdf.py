@@ -9,6 +9,7 @@ references and acknowledgements are dropped, appendices after the references kep
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -340,10 +341,13 @@ def parse_with_pymupdf(path: Path) -> PaperParts:
     """Parse one PDF with PyMuPDF.
 
     Raises:
-        PDFError: not a PDF, encrypted, damaged, no pages, or no text layer (a scan).
+        PDFError: not a PDF, truncated, encrypted, damaged, no pages, or no text layer (a scan).
     """
     with open(path, "rb") as fh:
         head = fh.read(1024)
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 1024))
+        tail = fh.read()
     if b"%PDF-" not in head:
         raise PDFError("not-a-pdf", f"{path} does not start with a PDF header")
     try:
@@ -361,8 +365,21 @@ def parse_with_pymupdf(path: Path) -> PaperParts:
             toc = doc.get_toc(simple=True)
         except Exception as exc:
             raise PDFError("corrupt-pdf", f"{path}: {type(exc).__name__}: {exc}") from None
+        # MuPDF repairs a cut-off file without complaint and reads only what is left (often nothing),
+        # so a missing end-of-file marker is checked here rather than diagnosed as a scan.
+        if b"%%EOF" not in tail:
+            raise PDFError(
+                "truncated-pdf",
+                f"{path}: truncated PDF ({size:,} bytes, no %%EOF at the end; an interrupted download?): "
+                "delete it and crawl again",
+            )
         n_chars = sum(len(line.text) for page in pages for line in page)
         if n_chars < max(100, 20 * doc.page_count):
+            if doc.is_repaired:
+                raise PDFError(
+                    "damaged-pdf",
+                    f"{path}: damaged PDF (its cross-reference table had to be rebuilt; {n_chars} characters of text)",
+                )
             raise PDFError(
                 "no-text-layer",
                 f"{path}: {n_chars} characters of text in {doc.page_count} pages (a scan?); try --parser nougat",

@@ -60,7 +60,7 @@ def run(cfg: TrainConfig) -> StageReport:
                            extra={"rank": rank})
     with StageRun(
         cfg.data_dir, "train", cfg.version, params=dump_config(cfg), inputs=[checks.dataset],
-        records=METRICS, id_key="step",
+        records=METRICS, id_key="step", max_failures=cfg.failure_limit,
     ) as stage:
         report_extra = _train(cfg, checks, stage.path, write=stage.append)
         stage.extra.update(report_extra)

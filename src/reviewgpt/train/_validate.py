@@ -81,16 +81,16 @@ def check_tokenizer(tokenizer: Any, name: str, counted_with: dict[str, Any] | No
     """The training tokenizer must count as the dataset did, or its budgets and masks are wrong.
 
     Raises:
-        ConfigError: another vocabulary or chat template than the dataset's.
+        ConfigError: another vocabulary (or merges, or size) or chat template than the dataset's,
+            naming both tokenizers.
     """
     if not counted_with:
         return
-    from reviewgpt.prompting import tokenizer_identity
+    from reviewgpt.prompting import tokenizer_identity, tokenizer_mismatch
 
-    ours = tokenizer_identity(name, tokenizer)
-    for key in ("vocab_size", "chat_template_sha256"):
-        if counted_with.get(key) is not None and counted_with[key] != ours[key]:
-            raise ConfigError(
-                f"model.name_or_path '{name}' tokenizes differently from the dataset's tokenizer "
-                f"'{counted_with.get('name')}' ({key} differs): rebuild the dataset with --tokenizer {name}"
-            )
+    problem = tokenizer_mismatch(counted_with, tokenizer_identity(name, tokenizer))
+    if problem is not None:
+        raise ConfigError(
+            f"model.name_or_path '{name}' does not tokenize as the dataset was counted: {problem}; "
+            f"rebuild the dataset with --tokenizer {name}"
+        )
