@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from reviewgpt.evaluate.constants import SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.evaluate.judges.base import Comparison
 from reviewgpt.llm.answers import read_matches
 from reviewgpt.records.evaluate import PointMatch
@@ -56,7 +57,7 @@ def parse_judgement(answer: Any, n_a: int, n_b: int) -> list[PointMatch]:
         InvalidAnswer: the answer is not ``{"matches": [...]}`` with valid indices and
             similarities (the LLM client then shows the model its answer and this error, once).
     """
-    return one_to_one(read_matches(answer, n_a, n_b))
+    return one_to_one(read_matches(answer, n_a, n_b, (SIMILARITY_MIN, SIMILARITY_MAX)))
 
 
 def one_to_one(matches: Iterable[PointMatch]) -> list[PointMatch]:
