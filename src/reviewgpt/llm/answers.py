@@ -243,12 +243,15 @@ def _index(value: Any, n: int, side: str) -> int:
     return index
 
 
-def read_matches(answer: Any, n_a: int, n_b: int) -> list[PointMatch]:
+def read_matches(
+    answer: Any, n_a: int, n_b: int, similarity_range: tuple[float, float] = (5.0, 10.0)
+) -> list[PointMatch]:
     """Pairs of a judge's answer ``{"matches": [{a, b, similarity, rationale}]}``, not yet one-to-one.
 
     Raises:
-        InvalidAnswer: not that shape, an index out of range, or a similarity outside 5..10.
+        InvalidAnswer: not that shape, an index out of range, or a similarity outside ``similarity_range``.
     """
+    low, high = similarity_range
     if isinstance(answer, list):
         answer = {"matches": answer}
     obj = _object(answer, "matches")
@@ -266,8 +269,8 @@ def read_matches(answer: Any, n_a: int, n_b: int) -> list[PointMatch]:
                 similarity = float(similarity)
             except ValueError:
                 similarity = None
-        if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 5 <= similarity <= 10:
-            raise InvalidAnswer(f"'similarity' must be a number from 5 to 10, got {item.get('similarity')!r}")
+        if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not low <= similarity <= high:
+            raise InvalidAnswer(f"'similarity' must be a number from {low:g} to {high:g}, got {item.get('similarity')!r}")
         matches.append(
             PointMatch(
                 a=_index(item.get("a"), n_a, "a"),
