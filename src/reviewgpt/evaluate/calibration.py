@@ -138,11 +138,12 @@ def similarity_scale(prob: float, threshold: float) -> float:
     decision lands exactly on the hit threshold every comparison uses.
     """
     hit, top, bottom = HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
+    # Not rounded: a rounding step would turn float noise of the encoder into a 0.01 jump.
     if prob >= threshold:
-        return round(hit + (top - hit) * (prob - threshold) / (1.0 - threshold), 2)
+        return hit + (top - hit) * (prob - threshold) / (1.0 - threshold)
     floor = threshold / 2
     below = bottom + (hit - bottom) * max(prob - floor, 0.0) / (threshold - floor)
-    return min(round(below, 2), hit - 0.01)  # never round a non-hit up to a hit
+    return min(below, hit - 0.01)  # a non-hit stays visibly below the hit threshold
 
 
 def decode(units: Sequence[AlignedUnit], features: Sequence[np.ndarray], cal: Calibration) -> list[AlignedUnit]:
