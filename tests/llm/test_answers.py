@@ -95,3 +95,24 @@ def test_point_lists_and_judge_matches_share_the_reader():
         read_matches({"matches": [{"a": 1, "b": 3, "similarity": 9}]}, 2, 2)
     with pytest.raises(InvalidAnswer, match="similarity"):
         read_matches({"matches": [{"a": 1, "b": 1, "similarity": 3}]}, 2, 2)
+
+
+def test_a_cached_answer_that_no_longer_validates_is_asked_again(tmp_path):
+    """An entry written before a stricter validator (or by hand) is never returned as valid."""
+    import asyncio
+
+    from reviewgpt.llm import LLMClient, LLMConfig
+    from reviewgpt.testing.openai_server import FakeOpenAIServer
+
+    messages = [{"role": "user", "content": "Answer in JSON."}]
+    with FakeOpenAIServer(lambda body: json.dumps({"points": ["Weak baselines: Only compared to BERT."]})) as server:
+        client = LLMClient(LLMConfig(base_url=server.base_url, timeout_s=2), cache_dir=tmp_path)
+        request = client.build_request(messages, json_mode=True)
+        from reviewgpt.llm.cache import request_key
+
+        client.cache.put(request_key(request), {"text": '{"answer": 42}', "usage": {}, "model": "m"})
+        value, response = asyncio.run(client.chat_json(messages, validate=read_point_list))
+        assert value == [POINT] and not response.cached and len(server.requests) == 1
+        again = LLMClient(LLMConfig(base_url=server.base_url, timeout_s=2), cache_dir=tmp_path)
+        value, response = asyncio.run(again.chat_json(messages, validate=read_point_list))
+        assert value == [POINT] and response.cached and len(server.requests) == 1

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from reviewgpt.records.crawl import Reply
 from reviewgpt.llm.answers import read_point_list
+from reviewgpt.records.crawl import Reply
 from reviewgpt.reviewtext import ReviewPoint
 
 if TYPE_CHECKING:

@@ -74,7 +74,7 @@ def _unwrap(value: Any) -> Any:
         if not isinstance(value, str):
             return value
         stripped = value.strip()
-        if not stripped[:1] in ("{", "[") and not stripped.startswith("```"):
+        if stripped[:1] not in ("{", "[") and not stripped.startswith("```"):
             return value
         try:
             value = parse_json_answer(stripped)

@@ -230,6 +230,7 @@ class LLMClient:
             try:
                 return _parse_and_validate(cached.text, validate), cached
             except Exception as exc:  # noqa: BLE001 - an entry of an older validator: ask again
+                self._stats["cached_calls"] -= 1
                 log.debug("cached answer no longer valid (%s); sending the request again", _describe(exc))
         response = await self._send(request, messages)
         try:
