@@ -400,11 +400,17 @@ class StageRun:
         if count and name == self.records:
             self.counts["ok"] += 1
 
-    def fail(self, item_id: str, error: str, detail: str | None = None) -> None:
-        """Record one failed item: one errors.jsonl line and one clear log line naming it."""
+    def fail(self, item_id: str, error: str, detail: str | None = None, *, raw: Any = None) -> None:
+        """Record one failed item: one errors.jsonl line and one clear log line naming it.
+
+        ``raw`` (an invalid LLM answer as received, say) goes into errors.jsonl only, not the log.
+        """
         self.counts["failed"] += 1
         assert self._errors is not None, "StageRun used outside its with-block"
-        self._errors.write({"id": item_id, "stage": self.stage, "error": error, "detail": detail})
+        row = {"id": item_id, "stage": self.stage, "error": error, "detail": detail}
+        if raw is not None:
+            row["raw"] = raw
+        self._errors.write(row)
         if self._first_failure is None:
             self._first_failure = f"{item_id}: {error}" + (f": {detail[:200]}" if detail else "")
         log.warning("%s: %s%s", item_id, error, f": {detail}" if detail else "")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewgpt.dataset._budget import Budget, Dropped, Fitted, fit_example, split_paper, trim_review
 from reviewgpt.prompting import encode_example, encode_output, encode_prompt, instruction_for
-from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review, render_review
+from reviewgpt.reviewtext import ASPECT_SCHEMAS, ReviewPoint, parse_review, render_review
 
 from .dataset_helpers import paper_text, review_aspects
 
@@ -66,8 +68,15 @@ def test_truncation_properties(tokenizer, sentences):
         else:
             kept = parse_review(result.review, "4-aspect")
             assert list(kept.aspects) == list(HEADERS)
+            assert kept.n_points >= 1  # never a target of bare headers
             all_points = parse_review(review, "4-aspect").points()
-            assert all(p in all_points for p in kept.points())
+            if kept.n_points > 1 or kept.points()[0] in all_points:
+                assert all(p in all_points for p in kept.points())
+            else:  # the one point left, cut at a sentence end
+                [(name, point)] = kept.points()
+                first_name, first = all_points[0]
+                assert (name, point.title) == (first_name, first.title)
+                assert first.detail.startswith(point.detail) and point.detail
         # the paper is untouched when it fits, else cut from the end of [CONTENT] at a boundary
         if not result.truncated:
             assert result.paper == paper
@@ -88,8 +97,11 @@ def _check_drop_is_justified(tokenizer, result, title, abstract, original, revie
     if result.reason == "review-too-short":
         assert n_out < budget.min_output_tokens
     elif result.reason == "review-over-budget":
-        headers_only = render_review({h: [] for h in HEADERS}, "4-aspect")
-        assert len(encode_output(tokenizer, headers_only)) > budget.max_output_tokens
+        name, first = parse_review(review, "4-aspect").points()[0]
+        sentence = re.match(r".*?[.!?][\"')\]]*(?=\s|$)", first.detail)
+        shortest = {h: [] for h in HEADERS}
+        shortest[name] = [ReviewPoint(title=first.title, detail=sentence.group(0) if sentence else first.detail)]
+        assert len(encode_output(tokenizer, render_review(shortest, "4-aspect"))) > budget.max_output_tokens
     else:
         assert result.reason == "paper-head-over-budget"
         minimal = paper_text(title, abstract, [], [])
@@ -137,3 +149,23 @@ def test_huge_captions_are_dropped_before_title_or_abstract(tokenizer, fixture_t
     assert isinstance(result, Fitted) and result.truncated
     assert result.input_tokens <= n_head + 150
     assert "Figure 0:" in result.paper and "Figure 59:" not in result.paper
+
+
+def test_a_first_point_longer_than_the_budget_is_cut_at_a_sentence_never_emptied(tokenizer, fixture_text):
+    """The case of a real review whose first point alone is over the output budget."""
+    detail = " ".join(" ".join(fixture_text.review_sentences[:12]).split())
+    review = render_review({HEADERS[0]: [ReviewPoint(title="Limited novelty", detail=detail)],
+                            **{h: [] for h in HEADERS[1:]}}, "4-aspect")
+    full = len(encode_output(tokenizer, review))
+    for budget in (full // 2, full // 3):
+        text, n = trim_review(tokenizer, review, "4-aspect", budget)
+        assert n <= budget and n == len(encode_output(tokenizer, text))
+        [(name, point)] = parse_review(text, "4-aspect").points()
+        assert name == HEADERS[0] and point.title == "Limited novelty"
+        assert point.detail and detail.startswith(point.detail) and point.detail.endswith(".")
+    headers_and_title = len(encode_output(tokenizer, render_review(
+        {HEADERS[0]: [ReviewPoint(title="Limited novelty", detail="")], **{h: [] for h in HEADERS[1:]}}, "4-aspect")))
+    assert trim_review(tokenizer, review, "4-aspect", headers_and_title + 2) is None
+    dropped = fit_example(tokenizer, INSTRUCTION, "[TITLE]\nT\n\n[ABSTRACT]\nA\n\n[CONTENT]\nC.",
+                          review, Budget(2000, headers_and_title + 2, 4000, 0), "4-aspect")
+    assert isinstance(dropped, Dropped) and dropped.reason == "review-over-budget"

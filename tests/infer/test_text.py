@@ -30,10 +30,12 @@ def test_json_answer_becomes_the_review_format():
     obj = {name.upper(): [{"title": f"t{i}", "detail": "d"}] for i, name in enumerate(names)}
     aspects = aspects_from_json(obj, "4-aspect")
     assert list(aspects) == list(names) and aspects[names[1]][0].title == "t1"
-    with pytest.raises(ValueError, match="missing key"):
+    with pytest.raises(ValueError, match="missing"):
         aspects_from_json({names[0]: []}, "4-aspect")
-    with pytest.raises(ValueError, match="title"):
-        aspects_from_json({**obj, names[0]: [{"detail": "no title"}]}, "4-aspect")
+    with pytest.raises(ValueError, match="no point"):
+        aspects_from_json({name: [] for name in names}, "4-aspect")
+    with pytest.raises(ValueError, match="must be an object or a string"):
+        aspects_from_json({**obj, names[0]: [[1, 2]]}, "4-aspect")
 
 
 @pytest.mark.parametrize(("spec", "expected"), [

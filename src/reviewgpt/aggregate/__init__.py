@@ -125,7 +125,7 @@ def _make_client(cfg: AggregateConfig):
 
 def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]], stage: StageRun) -> None:
     from reviewgpt.aggregate._openai import build_messages, schema_validator
-    from reviewgpt.llm import BudgetExceeded
+    from reviewgpt.llm import BudgetExceeded, InvalidAnswerError
 
     client = _make_client(cfg)
     if work:
@@ -141,6 +141,9 @@ def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]]
     try:
         for (paper, selection), result in client.map(work, aggregate_one, "aggregating (openai)"):
             answered.add(paper.forum)
+            if isinstance(result, InvalidAnswerError):
+                stage.fail(paper.forum, "invalid-answer", str(result), raw=result.raw)
+                continue
             if isinstance(result, Exception):
                 stage.fail(paper.forum, "llm-call-failed", str(result))
                 continue

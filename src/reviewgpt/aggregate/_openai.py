@@ -2,18 +2,18 @@
 
 The prompt asks the model to merge the reviewers' points into the schema's aspects as short
 titled points, to state nothing the reviews do not support and to leave an aspect empty rather
-than invent one. The answer is validated against the schema (one repair retry, by the shared
-client); titles and details are normalised so the rendered text round-trips through
-:func:`reviewgpt.reviewtext.parse_review`.
+than invent one. The answer is read by the shared validator (:mod:`reviewgpt.llm.answers`; one
+repair retry, by the shared client); titles and details are normalised so the rendered text
+round-trips through :func:`reviewgpt.reviewtext.parse_review`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from reviewgpt.aggregate._selection import SourceReview
-from reviewgpt.reviewtext import ASPECT_SCHEMAS, ReviewPoint, normalize_point
+from reviewgpt.llm.answers import aspects_reader
+from reviewgpt.reviewtext import ASPECT_SCHEMAS
 
 SYSTEM_PROMPT = (
     "You are an experienced area chair. You merge the peer reviews of one paper into a single "
@@ -57,28 +57,8 @@ def build_messages(title: str, reviews: list[SourceReview], schema: str) -> list
 def schema_validator(schema: str):
     """A ``validate`` for :meth:`LLMClient.chat_json`: JSON -> ``{aspect: [ReviewPoint]}`` in schema order.
 
-    Aspect names match case-insensitively; a missing aspect is empty; an unknown aspect, a
-    point without a title or a non-list raises ``ValueError`` (shown to the model for repair).
+    The shared reader (:func:`reviewgpt.llm.answers.aspects_reader`) accepts the point shapes
+    models write; a missing aspect or a review without any point is invalid (repaired once, then
+    an item error).
     """
-    names = ASPECT_SCHEMAS[schema]
-    by_lower = {name.lower(): name for name in names}
-
-    def validate(obj: dict[str, Any]) -> dict[str, list[ReviewPoint]]:
-        raw = obj.get("aspects", obj)
-        if not isinstance(raw, dict):
-            raise ValueError('"aspects" must be an object mapping aspect names to lists of points')
-        out: dict[str, list[ReviewPoint]] = {name: [] for name in names}
-        for key, points in raw.items():
-            name = by_lower.get(" ".join(str(key).split()).lower())
-            if name is None:
-                raise ValueError(f"unknown aspect {key!r}; the aspects are: {', '.join(names)}")
-            if not isinstance(points, list):
-                raise ValueError(f"aspect {name!r} must be a list of {{title, detail}} objects")
-            for point in points:
-                if isinstance(point, dict) and isinstance(point.get("title"), str) and point["title"].strip():
-                    out[name].append(normalize_point(point["title"], str(point.get("detail") or "")))
-                else:
-                    raise ValueError(f"every point of {name!r} needs a non-empty string 'title' (and a 'detail')")
-        return out
-
-    return validate
+    return aspects_reader(ASPECT_SCHEMAS[schema])

@@ -7,12 +7,16 @@ from pathlib import Path
 import typer
 
 from reviewgpt.cli.common import DataDir
+from reviewgpt.evaluate.constants import HIT_THRESHOLD
 
 Gold = typer.Option(
     ..., "--gold", "--matches",
     help="LLM-judged pairs: a MARG alignment .jsonl, a matches.jsonl, or an evaluate version (name or folder).",
 )
-HitThreshold = typer.Option(7.0, "--hit-threshold", help="Similarity (5-10) from which a judged pair is a hit.")
+HitThreshold = typer.Option(
+    HIT_THRESHOLD, "--hit-threshold",
+    help="Similarity (5-10) from which a judged pair is a hit, on both sides (a MARG file's pairs are all hits).",
+)
 
 
 def register(evaluate_app: typer.Typer) -> None:
@@ -90,7 +94,7 @@ def agreement(
     if pred is not None:
         pred_units = load_units(_judged_path(pred, data_dir), threshold=hit_threshold)
     else:
-        pred_units = judge_units(gold_units, calibration)
+        pred_units = judge_units(gold_units, calibration, hit_threshold=hit_threshold)
     result = measure(gold_units, pred_units)
     typer.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.headline())
 

@@ -1,7 +1,9 @@
 """Fit one (instruction, paper, review) into the token budget, exactly as training counts it.
 
 The review is protected: it is only ever shortened when it alone is over ``max_output_tokens``,
-and then by whole points (every aspect header stays), never mid-sentence. The paper gives way
+and then by whole points (every aspect header stays), never mid-sentence; a review whose one
+remaining point is still over budget keeps that point cut at a sentence end, or is dropped, but
+never becomes a target of bare headers. The paper gives way
 first: its ``[CONTENT]`` is cut from the end at a paragraph, sentence or (failing those) word
 boundary; ``[TITLE]``, ``[ABSTRACT]`` and ``[CAPTIONS]`` are kept. Only when the paper's head
 alone is over budget are captions dropped from the last one back; a title and abstract that do
@@ -84,7 +86,8 @@ def fit_example(
     Returns:
         :class:`Fitted` with exact counts (``input_tokens`` = the templated prompt, ``output_tokens``
         = the review with EOS), or :class:`Dropped` with a reason: ``review-too-short``,
-        ``review-over-budget`` or ``paper-head-over-budget``.
+        ``review-over-budget`` (not even one point's first sentence fits) or
+        ``paper-head-over-budget``.
     """
     encoded = encode_example(tokenizer, instruction, paper, review)
     prompt_len, output_len = len(encoded.prompt_ids), len(encoded.output_ids)
@@ -96,7 +99,8 @@ def fit_example(
         if trimmed is None:
             return Dropped(
                 "review-over-budget",
-                f"{output_len} review tokens and no whole-point cut fits {budget.max_output_tokens}",
+                f"{output_len} review tokens; not even the first sentence of one point fits "
+                f"{budget.max_output_tokens}",
             )
         review, output_len = trimmed
         output_truncated = True
@@ -124,8 +128,10 @@ def trim_review(
     """Drop whole points until the review fits ``max_tokens``; every aspect header is kept.
 
     The last point of the aspect with the most points goes first, so each aspect keeps as
-    many points as it can. Returns the review text and its token count, or None when even
-    the headers alone do not fit.
+    many points as it can. The last point is never dropped (a target of bare headers teaches
+    nothing): when it alone is over budget, its detail is cut at the last sentence end that
+    fits (:func:`_cut_point`). Returns the review text and its token count, or None when not
+    even that point's title and first sentence fit.
     """
     parsed = parse_review(review, schema)
     names = list(ASPECT_SCHEMAS.get(schema, ())) or list(parsed.aspects)
@@ -133,15 +139,50 @@ def trim_review(
     for name, points in parsed.aspects.items():  # headers outside the schema stay too
         aspects.setdefault(name, list(points))
     order = list(aspects)
+    render_schema = schema if schema in ASPECT_SCHEMAS else None
+
+    def count(candidate: dict[str, list[ReviewPoint]]) -> tuple[str, int]:
+        text = render_review(candidate, render_schema)
+        return text, len(encode_output(tokenizer, text))
+
     while True:
-        text = render_review(aspects, schema if schema in ASPECT_SCHEMAS else None)
-        length = len(encode_output(tokenizer, text))
+        text, length = count(aspects)
         if length <= max_tokens:
             return text, length
+        if sum(len(points) for points in aspects.values()) <= 1:
+            break
         longest = max(order, key=lambda name: (len(aspects[name]), order.index(name)))
-        if not aspects[longest]:
-            return None
         aspects[longest].pop()
+    last = next((name for name in order if aspects[name]), None)
+    if last is None:
+        return None
+    return _cut_point(aspects, last, count, max_tokens)
+
+
+#: where a point's detail may be cut: after a sentence end
+_DETAIL_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+
+
+def _cut_point(aspects: dict[str, list[ReviewPoint]], name: str, count, max_tokens: int) -> tuple[str, int] | None:
+    """The review with the one point of ``name`` cut to its longest sentence prefix that fits.
+
+    Returns None when not even the first sentence fits: the example is dropped, never written
+    with an empty target.
+    """
+    point = aspects[name][0]
+    ends = [m.end() for m in _DETAIL_SENTENCE_END.finditer(point.detail)]
+    if not ends or ends[-1] < len(point.detail.rstrip()):
+        ends.append(len(point.detail.rstrip()))  # text after the last sentence end counts as one more
+    lo, hi, best = 0, len(ends) - 1, None  # binary search over sentence ends: longer never fits better
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = {**aspects, name: [ReviewPoint(title=point.title, detail=point.detail[: ends[mid]])]}
+        text, length = count(candidate)
+        if length <= max_tokens:
+            best, lo = (text, length), mid + 1
+        else:
+            hi = mid - 1
+    return best
 
 
 # ---------------------------------------------------------------------------- the paper

@@ -298,7 +298,8 @@ def _human_units(
     todo = [review for group in reviews.values() for review in group if review.review_id not in extracted]
     for review, points in extractor.extract_all(todo):
         if isinstance(points, Exception):
-            stage.fail(f"{review.forum}/{review.review_id}", "point extraction failed", str(points))
+            stage.fail(f"{review.forum}/{review.review_id}", "point extraction failed", str(points),
+                       raw=getattr(points, "raw", None))
             continue
         record = HumanPoints(forum=review.forum, review_id=review.review_id, points=points, extractor=extractor.name)
         stage.append(record, HUMAN_POINTS)
@@ -346,7 +347,8 @@ def _judge_units(stage: StageRun, judge: Judge, units: list[_Unit], cfg: Evaluat
             continue
         if isinstance(matches, Exception):
             failed.add(unit.key)
-            stage.fail(unit.key, "judge failed", f"{type(matches).__name__}: {matches}")
+            stage.fail(unit.key, "judge failed", f"{type(matches).__name__}: {matches}",
+                       raw=getattr(matches, "raw", None))
             continue
         # the judge numbers the points of its comparison; the record numbers all points of the review
         unit.matches += [m.model_copy(update={"a": index_a[m.a - 1] + 1, "b": index_b[m.b - 1] + 1}) for m in matches]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewgpt.errors import ReviewGPTError
+from reviewgpt.evaluate.constants import HIT_THRESHOLD
 from reviewgpt.records.evaluate import MatchResult
 from reviewgpt.store import iter_jsonl, read_records
 
@@ -182,7 +183,7 @@ def agreement(gold: list[AlignedUnit], pred: list[AlignedUnit]) -> Agreement:
 # ---------------------------------------------------------------------------- reading judgements
 
 
-def units_from_match_results(results: Iterable[MatchResult], threshold: float = 7.0) -> list[AlignedUnit]:
+def units_from_match_results(results: Iterable[MatchResult], threshold: float = HIT_THRESHOLD) -> list[AlignedUnit]:
     """Units from evaluate records: a pair is a hit when its similarity >= ``threshold``."""
     return [
         AlignedUnit(
@@ -210,12 +211,13 @@ def units_from_marg(path: Path) -> list[AlignedUnit]:
     return units
 
 
-def load_units(source: Path, threshold: float = 7.0) -> list[AlignedUnit]:
+def load_units(source: Path, threshold: float = HIT_THRESHOLD) -> list[AlignedUnit]:
     """Read judged units from a MARG alignment file, a ``matches.jsonl`` or an evaluate version folder.
 
     Args:
         source: a ``.jsonl`` file in either format, or a folder holding ``matches.jsonl``.
-        threshold: the similarity from which a match in ``matches.jsonl`` is a hit.
+        threshold: the similarity from which a match in ``matches.jsonl`` is a hit. A MARG file
+            has no similarities (its pairs are the ones GPT-4 kept), so it is read as it is.
 
     Raises:
         ReviewGPTError: the path does not exist or is in neither format.

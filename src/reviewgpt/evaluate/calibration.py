@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reviewgpt.errors import ReviewGPTError
 from reviewgpt.evaluate.agreement import Agreement, AlignedUnit, agreement
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.evaluate.features import FEATURE_NAMES, select
 from reviewgpt.logging import get_logger
 
@@ -131,12 +132,18 @@ def assign(probs: np.ndarray, threshold: float, floor: float | None = None) -> l
 
 
 def similarity_scale(prob: float, threshold: float) -> float:
-    """Map a match probability to the LLM judge's 5..10 scale: ``threshold`` -> 7, 1 -> 10, threshold/2 -> 5."""
+    """Map a match probability to the LLM judge's 5..10 scale, linearly on each side of the hit.
+
+    ``threshold`` -> :data:`HIT_THRESHOLD` (7), 1 -> 10, ``threshold / 2`` -> 5: the calibrated
+    decision lands exactly on the hit threshold every comparison uses.
+    """
+    hit, top, bottom = HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
+    # Not rounded: a rounding step would turn float noise of the encoder into a 0.01 jump.
     if prob >= threshold:
-        return round(7.0 + 3.0 * (prob - threshold) / (1.0 - threshold), 2)
+        return hit + (top - hit) * (prob - threshold) / (1.0 - threshold)
     floor = threshold / 2
-    below = 5.0 + 2.0 * max(prob - floor, 0.0) / (threshold - floor)
-    return min(round(below, 2), 6.99)  # never round a non-hit up to a hit
+    below = bottom + (hit - bottom) * max(prob - floor, 0.0) / (threshold - floor)
+    return min(below, hit - 0.01)  # a non-hit stays visibly below the hit threshold
 
 
 def decode(units: Sequence[AlignedUnit], features: Sequence[np.ndarray], cal: Calibration) -> list[AlignedUnit]:
@@ -347,8 +354,13 @@ def calibrate_units(
     return cal, cv
 
 
-def judge_units(units: Sequence[AlignedUnit], calibration: Path | None = None, hit_threshold: float = 7.0) -> list[AlignedUnit]:
-    """Run the embedding judge (as ``reviewgpt evaluate`` does) on the units' point lists."""
+def judge_units(
+    units: Sequence[AlignedUnit], calibration: Path | None = None, hit_threshold: float = HIT_THRESHOLD
+) -> list[AlignedUnit]:
+    """Run the embedding judge (as ``reviewgpt evaluate`` does) on the units' point lists.
+
+    A pair is a hit when its similarity is at least ``hit_threshold``, as for any judged file.
+    """
     from reviewgpt.evaluate.judges.base import Comparison
     from reviewgpt.evaluate.judges.embedding import EmbeddingJudge
 

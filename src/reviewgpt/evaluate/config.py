@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from reviewgpt.config import StageConfig
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.llm.config import LLMConfig
 
 JudgeName = Literal["openai", "embedding"]
@@ -37,7 +38,8 @@ class EvaluateConfig(StageConfig):
         "(offline MiniLM). Default: openai when the API key variable is set or llm.base_url is, else embedding.",
     )
     threshold: float = Field(
-        7.0, ge=5, le=10, description="A matched pair is a hit when its similarity (5-10) is at least this."
+        HIT_THRESHOLD, ge=SIMILARITY_MIN, le=SIMILARITY_MAX,
+        description="A matched pair is a hit when its similarity (5-10) is at least this.",
     )
     aspects: list[str] = Field(
         default_factory=lambda: ["all"],

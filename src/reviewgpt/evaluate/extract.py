@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from reviewgpt.llm.answers import read_point_list
 from reviewgpt.records.crawl import Reply
-from reviewgpt.reviewtext import ReviewPoint, normalize_point
+from reviewgpt.reviewtext import ReviewPoint
 
 if TYPE_CHECKING:
     from reviewgpt.llm import LLMClient
@@ -72,25 +73,8 @@ def extract_messages(text: str) -> list[dict[str, str]]:
 
 
 def parse_points(answer: Any) -> list[ReviewPoint]:
-    """Read ``{"points": [{"title", "detail"}]}``.
-
-    Raises:
-        ValueError: another shape (the LLM client then asks the model once to repair it).
-    """
-    if not isinstance(answer, dict) or not isinstance(answer.get("points"), list):
-        raise ValueError('expected an object {"points": [...]}')
-    points = []
-    for item in answer["points"]:
-        if isinstance(item, str):
-            item = {"title": "", "detail": item}
-        if not isinstance(item, dict) or not isinstance(item.get("title", ""), str) or not isinstance(
-            item.get("detail", ""), str
-        ):
-            raise ValueError(f"each point must be an object with string 'title' and 'detail', got {item!r}")
-        point = normalize_point(item.get("title", ""), item.get("detail", ""))
-        if point.title or point.detail:
-            points.append(point)
-    return points
+    """Read ``{"points": [...]}`` with the shared validator (:func:`reviewgpt.llm.answers.read_point_list`)."""
+    return read_point_list(answer)
 
 
 class PointExtractor(Protocol):

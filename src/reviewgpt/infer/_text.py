@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from reviewgpt.llm.answers import aspects_reader
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, ReviewPoint, parse_review, render_review
 
 
@@ -56,25 +57,10 @@ def json_instruction(schema: str) -> str:
 
 
 def aspects_from_json(obj: dict, schema: str) -> dict[str, list[ReviewPoint]]:
-    """Validate a JSON-mode answer: every aspect present, each a list of {title, detail}.
+    """Validate a JSON-mode answer with the shared reader (:func:`reviewgpt.llm.answers.aspects_reader`).
 
     Raises:
-        ValueError: an aspect is missing or a point is malformed (the client then asks for a repair).
+        InvalidAnswer: an aspect is missing, the review has no point, or a point cannot be
+            understood (the client then asks for a repair).
     """
-    lowered = {str(k).strip().lower(): v for k, v in obj.items()}
-    aspects: dict[str, list[ReviewPoint]] = {}
-    for name in ASPECT_SCHEMAS[schema]:
-        if name.lower() not in lowered:
-            raise ValueError(f"missing key '{name}'")
-        points = lowered[name.lower()]
-        if not isinstance(points, list):
-            raise ValueError(f"'{name}' must be a list of points")
-        aspects[name] = []
-        for point in points:
-            if isinstance(point, str):
-                aspects[name].append(ReviewPoint(title=point, detail=""))
-            elif isinstance(point, dict) and "title" in point:
-                aspects[name].append(ReviewPoint(title=str(point["title"]), detail=str(point.get("detail", ""))))
-            else:
-                raise ValueError(f"a point of '{name}' is not an object with 'title' and 'detail'")
-    return aspects
+    return aspects_reader(ASPECT_SCHEMAS[schema])(obj)

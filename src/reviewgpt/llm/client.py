@@ -13,7 +13,8 @@ What it adds to the ``openai`` client, and why:
   rerun or a resumed crash re-sends nothing already answered.
 - **Cost.** Tokens and the estimated spend are counted; ``max_cost_usd`` stops cleanly with
   :class:`BudgetExceeded` before a request that would pass it.
-- **JSON mode** with one repair retry (:meth:`LLMClient.chat_json`).
+- **JSON mode** with one repair retry (:meth:`LLMClient.chat_json`): replies are read by
+  :mod:`reviewgpt.llm.answers` and cached only once they passed the caller's validation.
 - **From sync code**, :meth:`LLMClient.map` runs many requests concurrently and yields each
   result as it completes, so the caller appends its record right away.
 
@@ -33,10 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import os
 import random
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reviewgpt.errors import ConfigError, ReviewGPTError, RunFailedError
+from reviewgpt.llm.answers import InvalidAnswer, parse_json_answer
 from reviewgpt.llm.cache import ResponseCache, request_key
 from reviewgpt.llm.config import LLMConfig
 from reviewgpt.llm.limits import RateLimiter
@@ -64,11 +64,22 @@ BACKOFF_CAP_S = 60.0
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 #: Answer tokens assumed per call for budgets when ``max_tokens`` is not set.
 DEFAULT_COMPLETION_ESTIMATE = 1024
-_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
 class LLMCallError(ReviewGPTError):
     """A request failed for good: retries spent, a non-retryable status, or an invalid answer."""
+
+
+class InvalidAnswerError(LLMCallError):
+    """The model's answer stayed invalid after its repair retry.
+
+    Attributes:
+        raw: the replies as received (the first answer, then the repair), for the stage's errors.jsonl.
+    """
+
+    def __init__(self, message: str, raw: list[str]):
+        super().__init__(message)
+        self.raw = raw
 
 
 class BudgetExceeded(ReviewGPTError):
@@ -178,57 +189,57 @@ class LLMClient:
         """
         request = self.build_request(messages, json_mode=json_mode, **params)
         key = request_key(request)
-        if self.cache is not None:
-            entry = self.cache.get(key)
-            if entry is not None:
-                self._stats["cached_calls"] += 1
-                return LLMResponse(entry["text"], dict(entry.get("usage", {})), True, entry.get("model", request["model"]))
-
-        prompt_est = estimate_prompt_tokens(messages)
-        completion_est = request.get("max_tokens") or DEFAULT_COMPLETION_ESTIMATE
-        reserve = self._reserve_budget(request["model"], prompt_est, completion_est)
-        try:
-            response = await self._send_with_retries(request, prompt_est + (request.get("max_tokens") or 0))
-        except BaseException:
-            self._stats["failed_calls"] += 1
-            raise
-        finally:
-            self._reserved_usd -= reserve
-        self._count(request["model"], response.usage)
-        if self.cache is not None:
-            self.cache.put(key, {"text": response.text, "usage": response.usage, "model": response.model,
-                                 "request_model": request["model"], "created_at": time.time()})
+        cached = self._cached(key, request)
+        if cached is not None:
+            return cached
+        response = await self._send(request, messages)
+        self._store(key, request, response)
         return response
 
     async def chat_json(
         self,
         messages: list[dict],
         *,
-        validate: Callable[[dict], T] | None = None,
+        validate: Callable[[Any], T] | None = None,
         **params: Any,
-    ) -> tuple[T | dict, LLMResponse]:
-        """A JSON-object answer, parsed and validated, with one repair retry.
+    ) -> tuple[T | Any, LLMResponse]:
+        """A JSON answer, read by :mod:`reviewgpt.llm.answers` and validated, with one repair retry.
 
-        When the answer is not a JSON object, or ``validate`` raises, the model is shown its
-        answer and the error and asked once more; a second failure raises.
+        When the answer is not JSON, or ``validate`` raises, the model is shown its answer and the
+        error and asked once more; a second failure raises. Only an answer that passed
+        ``validate`` is cached (a repaired one under the original request), so an invalid reply
+        is never replayed; a cached entry that no longer passes is sent again.
 
         Args:
             messages: OpenAI chat messages (the prompt must mention JSON, as OpenAI requires).
-            validate: turns the parsed object into the caller's type; raises on a bad answer.
+            validate: turns the parsed JSON value into the caller's type; raises on a bad answer.
 
         Returns:
-            (the validated value or the parsed dict, the last response with usage summed over
+            (the validated value or the parsed JSON, the last response with usage summed over
             both attempts).
 
         Raises:
-            LLMCallError: still invalid after the repair retry (or the call failed).
+            InvalidAnswerError: still invalid after the repair retry; carries the raw replies.
+            LLMCallError: the call failed.
             BudgetExceeded: see :meth:`chat`.
         """
-        response = await self.chat(messages, json_mode=True, **params)
+        request = self.build_request(messages, json_mode=True, **params)
+        key = request_key(request)
+        cached = self._cached(key, request)
+        if cached is not None:
+            try:
+                return _parse_and_validate(cached.text, validate), cached
+            except Exception as exc:  # noqa: BLE001 - an entry of an older validator: ask again
+                self._stats["cached_calls"] -= 1
+                log.debug("cached answer no longer valid (%s); sending the request again", _describe(exc))
+        response = await self._send(request, messages)
         try:
-            return _parse_and_validate(response.text, validate), response
+            value = _parse_and_validate(response.text, validate)
         except Exception as first_error:  # noqa: BLE001 - any validation error is shown to the model
             problem = _describe(first_error)
+        else:
+            self._store(key, request, response)
+            return value, response
         log.debug("invalid JSON answer (%s); asking for a repair", problem)
         repair = [
             *messages,
@@ -239,17 +250,21 @@ class LLMClient:
                 "Reply again with only the corrected JSON object, following the required format exactly.",
             },
         ]
-        second = await self.chat(repair, json_mode=True, **params)
+        second = await self._send(self.build_request(repair, json_mode=True, **params), repair)
         total = LLMResponse(
             second.text,
             {k: response.usage.get(k, 0) + second.usage.get(k, 0) for k in ("prompt_tokens", "completion_tokens")},
-            response.cached and second.cached,
+            False,
             second.model,
         )
         try:
-            return _parse_and_validate(second.text, validate), total
+            value = _parse_and_validate(second.text, validate)
         except Exception as exc:  # noqa: BLE001
-            raise LLMCallError(f"invalid JSON answer after one repair retry: {_describe(exc)}") from exc
+            raise InvalidAnswerError(
+                f"invalid answer after one repair retry: {_describe(exc)}", [response.text, second.text]
+            ) from exc
+        self._store(key, request, second)
+        return value, total
 
     def map(
         self,
@@ -361,6 +376,35 @@ class LLMClient:
             log.debug("pre-flight GET /models: HTTP %s; the server is up", exc.status_code)
         finally:
             client.close()
+
+    def _cached(self, key: str, request: dict[str, Any]) -> LLMResponse | None:
+        if self.cache is None:
+            return None
+        entry = self.cache.get(key)
+        if entry is None:
+            return None
+        self._stats["cached_calls"] += 1
+        return LLMResponse(entry["text"], dict(entry.get("usage", {})), True, entry.get("model", request["model"]))
+
+    async def _send(self, request: dict[str, Any], messages: list[dict]) -> LLMResponse:
+        """Send one request (budget reserved, retries, counting); nothing is cached here."""
+        prompt_est = estimate_prompt_tokens(messages)
+        completion_est = request.get("max_tokens") or DEFAULT_COMPLETION_ESTIMATE
+        reserve = self._reserve_budget(request["model"], prompt_est, completion_est)
+        try:
+            response = await self._send_with_retries(request, prompt_est + (request.get("max_tokens") or 0))
+        except BaseException:
+            self._stats["failed_calls"] += 1
+            raise
+        finally:
+            self._reserved_usd -= reserve
+        self._count(request["model"], response.usage)
+        return response
+
+    def _store(self, key: str, request: dict[str, Any], response: LLMResponse) -> None:
+        if self.cache is not None:
+            self.cache.put(key, {"text": response.text, "usage": response.usage, "model": response.model,
+                                 "request_model": request["model"], "created_at": time.time()})
 
     def _loop_state(self) -> tuple[Any, asyncio.Semaphore]:
         """The openai client and semaphore of the running loop (both belong to one loop)."""
@@ -520,17 +564,14 @@ def _retry_after_s(headers: Any) -> float | None:
     return None
 
 
-def _parse_and_validate(text: str, validate: Callable[[dict], T] | None) -> T | dict:
-    fenced = _FENCE.match(text)  # some local servers wrap JSON in a markdown fence
-    obj = json.loads(fenced.group(1) if fenced else text)
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    return validate(obj) if validate is not None else obj
+def _parse_and_validate(text: str, validate: Callable[[Any], T] | None) -> T | Any:
+    value = parse_json_answer(text)
+    return validate(value) if validate is not None else value
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    if isinstance(exc, InvalidAnswer):
+        return _short(str(exc), 600)
     return _short(f"{type(exc).__name__}: {exc}", 600)
 
 

@@ -7,6 +7,7 @@ the OpenReview fallback for title and abstract and renders the record's ``text``
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from reviewgpt.errors import ReviewGPTError
@@ -31,6 +32,8 @@ class PaperParts:
     sections: list[Section] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     n_pages: int = 0
+    #: how the abstract was found: "heading", "paragraph" (the first paragraph, no heading) or ""
+    abstract_found_by: str = ""
 
 
 #: Headings whose sections never go into the text (the DESIGN contract).
@@ -61,6 +64,18 @@ def is_junk_title(title: str) -> bool:
 def is_junk_abstract(abstract: str) -> bool:
     """An abstract too short to be one (a parse that caught a line, not a paragraph)."""
     return len(abstract.split()) < 15
+
+
+#: A heading-less abstract shares at least this token F1 with the OpenReview abstract (a revised
+#: camera-ready abstract still does; the introduction's first paragraph does not).
+MIN_ABSTRACT_OVERLAP = 0.5
+
+
+def word_overlap(a: str, b: str) -> float:
+    """Token F1 of two texts (lower-cased words and numbers, with multiplicity)."""
+    ta, tb = Counter(re.findall(r"[a-z0-9]+", a.lower())), Counter(re.findall(r"[a-z0-9]+", b.lower()))
+    common = sum((ta & tb).values())
+    return 2 * common / (sum(ta.values()) + sum(tb.values())) if common else 0.0
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -94,6 +109,9 @@ def build_record(
 ) -> ParsedPaper:
     """The record of one paper: OpenReview metadata stands in for a missing or junk title/abstract.
 
+    An abstract the backend took from the first paragraph (no "Abstract" heading) is checked
+    against the OpenReview abstract when there is one, and replaced by it when they disagree.
+
     When the PDF's title is the metadata's title in other letter case or spacing (small
     capitals, line breaks), the metadata's spelling is kept and the source says so.
     """
@@ -103,8 +121,13 @@ def build_record(
     if not title:
         title_source = "none"
     abstract, abstract_source = parts.abstract.strip(), "pdf"
-    if is_junk_abstract(abstract) and abstract_fallback and abstract_fallback.strip():
-        abstract, abstract_source = abstract_fallback.strip(), "openreview"
+    fallback = (abstract_fallback or "").strip()
+    if fallback and (
+        is_junk_abstract(abstract)
+        # a paragraph taken for the abstract without a heading must be the submitted abstract
+        or (parts.abstract_found_by == "paragraph" and word_overlap(abstract, fallback) < MIN_ABSTRACT_OVERLAP)
+    ):
+        abstract, abstract_source = fallback, "openreview"
     if not abstract:
         abstract_source = "none"
     sections = [s for s in parts.sections if not DROPPED_SECTIONS.match(normalize_heading(s.heading))]

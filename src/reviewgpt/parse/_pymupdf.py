@@ -48,6 +48,27 @@ _MID_SENTENCE_END = re.compile(r"[.?!:]\s+\S")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z'’-]*[A-Za-z]?[,:]?$")
 _TRAILING_MARKS = re.compile(r"[\s*∗†‡§¶⋆✝,]+$")
 _MAX_ABSTRACT_WORDS = 600
+#: A heading-less abstract is a paragraph of at least this many words.
+_MIN_ABSTRACT_WORDS = 40
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+#: Reference entries: "[12] ..." or "12. Name"; "[Sekine, 2006] ..."; "Smith, J.", "John Smith, ...", "J. Smith, ..."
+_REF_NUMBERED = re.compile(r"^\[(\d{1,3})\]\s*\S|^(\d{1,3})\.\s+(?=[A-Z][A-Za-z'’\-]*[,.\s])")
+_REF_LABEL = re.compile(r"^\[[^\]]{2,80}?(?:19|20)\d\d[a-z]?\]")
+_REF_AUTHORS = re.compile(
+    r"^(?:[A-Z][A-Za-z'’\-]+,\s(?:[A-Z]\.|[A-Z][a-z]+)"  # "Smith, J." / "Smith, John"
+    r"|(?:[A-Z]\.\s?){1,3}[A-Z][A-Za-z'’\-]+,"  # "J. Smith," / "G. B. Smith,"
+    r"|[A-Z][a-z]+(?:\s[A-Z]\.)?\s(?:[A-Z][a-z]+\s)?[A-Z][A-Za-z'’\-]+(?:,|\sand\s|\.\s(?:19|20)\d\d))"  # "John Smith," / "John Smith. 2017."
+)
+#: Sentence openers that look like "Name, ..." but start body text.
+_NOT_AUTHORS = re.compile(
+    r"^(?:However|Moreover|Furthermore|Therefore|Thus|Hence|First|Second|Third|Finally|Also|Here|Then|In|For|On|"
+    r"As|At|By|With|To|From|Similarly|Additionally|Specifically|Overall|Instead|Unlike|Besides|Again|Next|Now|Yet|"
+    r"Still|Indeed|Note|Notably|Importantly|Interestingly|Consequently|Otherwise|Meanwhile|Nevertheless|Nonetheless)\b"
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d[a-z]?\b")
+_MIN_REFERENCE_ENTRIES = 5
+#: Lines one reference entry spans at most (entries further apart are not one list).
+_MAX_ENTRY_LINES = 8
 
 
 @dataclass
@@ -253,6 +274,112 @@ def _find_abstract_start(lines: list[Line], limit: int) -> tuple[int, str] | Non
     return None
 
 
+def _opens_body(heading: str) -> bool:
+    """A heading that can open a paper's body: numbered ("1 Introduction", "I. INTRODUCTION") or well known."""
+    return bool(_NUMBERED.match(heading)) or normalize_heading(heading) in _KNOWN_HEADINGS
+
+
+def _first_paragraph(finder: _StructureFinder, start: int, stop: int) -> tuple[int, int] | None:
+    """Line span ``[a, b)`` of the first substantive paragraph in ``lines[start:stop]``, or None.
+
+    Substantive: body-sized prose of at least :data:`_MIN_ABSTRACT_WORDS` words with two sentence
+    ends, no e-mail address (an affiliation block) and not small print. A paragraph that PyMuPDF
+    split into several blocks is followed while the next block carries on in the same size.
+    """
+    lines = finder.lines
+    blocks: list[tuple[int, int]] = []
+    for i in range(start, min(stop, len(lines))):
+        if blocks and lines[i].block == lines[blocks[-1][0]].block:
+            blocks[-1] = (blocks[-1][0], i + 1)
+        else:
+            blocks.append((i, i + 1))
+
+    def prose(a: int, b: int, min_words: int) -> bool:
+        text = " ".join(line.text for line in lines[a:b])
+        return (
+            len(text.split()) >= min_words
+            and len(_SENTENCE_END.findall(text)) >= (2 if min_words >= _MIN_ABSTRACT_WORDS else 1)
+            and "@" not in text
+            and not _ABSTRACT_STOP.match(text)
+            and not finder.is_small_print(lines[a:b])
+            and sum(ch.islower() for ch in text) >= 0.5 * sum(ch.isalpha() for ch in text)
+        )
+
+    for k, (a, b) in enumerate(blocks):
+        if not prose(a, b, _MIN_ABSTRACT_WORDS):
+            continue
+        size = lines[a].size
+        end = b
+        for c, d in blocks[k + 1 :]:
+            if abs(lines[c].size - size) > 0.3 or not prose(c, d, 8):
+                break
+            end = d
+        return a, end
+    return None
+
+
+def _reference_list_start(finder: _StructureFinder, start: int) -> int | None:
+    """The line where a reference list opens that no recognised heading announced, or None.
+
+    Recognised by the shape of its entries: a run of at least :data:`_MIN_REFERENCE_ENTRIES`
+    entries numbered ``[1] [2] ...`` or ``1. 2. ...`` from 1, or opening with an author list or
+    an ``[Author, 2006]`` label, nearly every one with a year, in the second part of the paper
+    and running until the next heading or the end (it is at the end, not a list in the text).
+    """
+    lines = finder.lines
+    n = len(lines)
+    earliest = max(start, int(0.3 * n))
+    entries: list[tuple[int, int | None]] = []  # (line index, number or None for author-year)
+    for i in range(earliest, n):
+        text = lines[i].text
+        numbered = _REF_NUMBERED.match(text)
+        if numbered:
+            entries.append((i, int(numbered.group(1) or numbered.group(2))))
+            continue
+        new_entry = i == 0 or lines[i - 1].block != lines[i].block or lines[i - 1].text.rstrip().endswith(".")
+        if new_entry and (_REF_LABEL.match(text) or (_REF_AUTHORS.match(text) and not _NOT_AUTHORS.match(text))):
+            entries.append((i, None))
+
+    def has_year(k: int, run: list[tuple[int, int | None]]) -> bool:
+        # A long author list wraps onto a line that looks like an entry of its own: look past it.
+        first = run[k][0]
+        return bool(_YEAR.search(" ".join(line.text for line in lines[first : first + 4])))
+
+    runs: list[list[tuple[int, int | None]]] = []
+    for entry in entries:
+        if runs and _continues_run(runs[-1], entry):
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    for run in runs:
+        if run[0][1] not in (None, 1) or len(run) < _MIN_REFERENCE_ENTRIES:
+            continue
+        if sum(has_year(k, run) for k in range(len(run))) < 0.8 * len(run):
+            continue
+        if not _runs_to_the_end(finder, run[-1][0] + 1):
+            continue
+        return run[0][0]
+    return None
+
+
+def _runs_to_the_end(finder: _StructureFinder, index: int) -> bool:
+    """No more than one entry's lines follow ``index`` before a heading or the end of the paper."""
+    for i in range(index, min(index + 2 * _MAX_ENTRY_LINES, len(finder.lines))):
+        if finder.heading_at(i) is not None:
+            return True
+    return len(finder.lines) - index <= 2 * _MAX_ENTRY_LINES
+
+
+def _continues_run(run: list[tuple[int, int | None]], entry: tuple[int, int | None]) -> bool:
+    """Whether ``entry`` is the next entry of ``run``: close below it, and numbered one more."""
+    last_line, last_number = run[-1]
+    if entry[0] - last_line > _MAX_ENTRY_LINES:
+        return False
+    if last_number is None or entry[1] is None:
+        return last_number is None and entry[1] is None
+    return entry[1] == last_number + 1
+
+
 def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list]) -> PaperParts:
     """Turn a document's lines into title, abstract, sections and captions."""
     finder = _StructureFinder(pages, page_heights, toc)
@@ -262,6 +389,7 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
     found = _find_abstract_start(lines, first_two_pages)
 
     abstract = _Paragraphs()
+    abstract_found_by = "heading" if found is not None else ""
     if found is not None:
         index, run_in = found
         if run_in:
@@ -278,10 +406,22 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
             index += 1
         body_start = index
     else:
-        # No abstract heading: the body starts at the first heading after the title.
-        body_start = next(
-            (i for i in range(after_title, first_two_pages) if finder.heading_at(i) is not None), after_title
-        )
+        # No abstract heading (REVTeX, some preprints): the abstract is the first substantive
+        # paragraph between the title block and the first heading; the body starts at that heading.
+        headings = [i for i in range(after_title, first_two_pages) if finder.heading_at(i) is not None]
+        # Bold author lines pass for headings; the first numbered or well-known one opens the body.
+        first_heading = next((i for i in headings if _opens_body(finder.heading_at(i)[0])), None)
+        if first_heading is None and headings:
+            first_heading = headings[0]
+        span = _first_paragraph(finder, after_title, first_heading if first_heading is not None else first_two_pages)
+        if span is not None:
+            for line in lines[span[0] : span[1]]:
+                abstract.add(line)
+            abstract_found_by = "paragraph"
+        if first_heading is not None:
+            body_start = first_heading
+        else:
+            body_start = span[1] if span is not None else after_title
 
     sections: list[Section] = []
     captions: list[str] = []
@@ -289,6 +429,7 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
     paragraphs = _Paragraphs()
     skipping = False  # inside references or acknowledgements
     small_print_blocks: dict[int, bool] = {}
+    references_at = _reference_list_start(finder, body_start)
     index = body_start
 
     def close_section() -> None:
@@ -317,6 +458,10 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
             normalized = normalize_heading(heading)
             skipping = normalized in _REFERENCES or normalized.startswith(_SKIPPED_SECTIONS)
             continue
+        if index == references_at and not skipping:
+            # A reference list without a recognised heading: skipped like a "References" section.
+            close_section()
+            heading, paragraphs, skipping = "", _Paragraphs(), True
         index += 1
         if skipping:
             continue
@@ -334,7 +479,10 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
     close_section()
     seen: set[str] = set()
     unique_captions = [c for c in captions if not (c in seen or seen.add(c))]
-    return PaperParts(title=title, abstract=abstract.text().replace("\n", " "), sections=sections, captions=unique_captions)
+    return PaperParts(
+        title=title, abstract=abstract.text().replace("\n", " "), sections=sections, captions=unique_captions,
+        abstract_found_by=abstract_found_by if abstract else "",
+    )
 
 
 def parse_with_pymupdf(path: Path) -> PaperParts:

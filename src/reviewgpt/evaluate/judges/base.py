@@ -2,7 +2,7 @@
 
 A judge returns one-to-one matched pairs (each point of A and of B used at most once) with a
 similarity on the LLM judge's 5-10 scale; a pair is a hit when its similarity is at least the
-threshold (7 by default, as in Liang et al. 2023).
+threshold (:data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD`, as in Liang et al. 2023).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from reviewgpt.evaluate.constants import HIT_THRESHOLD
 from reviewgpt.records.evaluate import PointMatch
 
 
@@ -39,6 +40,6 @@ class Judge(Protocol):
         ...
 
 
-def count_hits(matches: list[PointMatch], threshold: float = 7.0) -> int:
+def count_hits(matches: list[PointMatch], threshold: float = HIT_THRESHOLD) -> int:
     """Hits = matched pairs with similarity >= threshold."""
     return sum(1 for m in matches if m.similarity >= threshold)

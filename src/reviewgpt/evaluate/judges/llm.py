@@ -3,18 +3,20 @@
 Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from 5 to 10;
 a pair rated at least 7 is a hit. This judge does the same through the shared
 :class:`~reviewgpt.llm.LLMClient` (concurrency, rate limits, retries, deadlines, cache, budget),
-with a prompt in our own words. The model's answer is checked (indices in range, similarity in
-5..10; one repair retry otherwise) and made one-to-one: a point of A or B that the model paired
+with a prompt in our own words. The model's answer is read by the shared validator
+(:func:`reviewgpt.llm.answers.read_matches`: indices in range, similarity in 5..10; one repair
+retry otherwise) and made one-to-one: a point of A or B that the model paired
 twice keeps only its most similar pair.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from reviewgpt.evaluate.constants import SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.evaluate.judges.base import Comparison
+from reviewgpt.llm.answers import read_matches
 from reviewgpt.records.evaluate import PointMatch
 
 if TYPE_CHECKING:
@@ -38,9 +40,6 @@ Answer with one JSON object and nothing else:
 "rationale": "<one sentence>", "similarity": <5 to 10>}]}
 Answer {"matches": []} when no point of A matches a point of B."""
 
-_INDEX = re.compile(r"^\s*[AaBb]?\s*(\d+)\s*$")
-
-
 def judge_messages(points_a: Sequence[str], points_b: Sequence[str]) -> list[dict[str, str]]:
     """The chat messages asking the model to match the two numbered lists."""
     listing_a = "\n".join(f"A{i}. {text}" for i, text in enumerate(points_a, 1))
@@ -51,51 +50,14 @@ def judge_messages(points_a: Sequence[str], points_b: Sequence[str]) -> list[dic
     ]
 
 
-def _index(value: Any, n: int, side: str) -> int:
-    """A 1-based point number from ``3``, ``"3"`` or ``"A3"``, checked against the list's length."""
-    if isinstance(value, bool):
-        raise ValueError(f"'{side}' must be a point number, got {value!r}")
-    if isinstance(value, int):
-        index = value
-    elif isinstance(value, str) and (found := _INDEX.match(value)):
-        index = int(found.group(1))
-    else:
-        raise ValueError(f"'{side}' must be a point number, got {value!r}")
-    if not 1 <= index <= n:
-        raise ValueError(f"'{side}': {index} is not a point of review {side.upper()} (1..{n})")
-    return index
-
-
-def parse_judgement(answer: dict, n_a: int, n_b: int) -> list[PointMatch]:
+def parse_judgement(answer: Any, n_a: int, n_b: int) -> list[PointMatch]:
     """Read the model's JSON answer into one-to-one matches.
 
     Raises:
-        ValueError: the answer is not ``{"matches": [...]}`` with valid indices and similarities
-            (the LLM client then shows the model its answer and this error, once).
+        InvalidAnswer: the answer is not ``{"matches": [...]}`` with valid indices and
+            similarities (the LLM client then shows the model its answer and this error, once).
     """
-    if not isinstance(answer, dict) or not isinstance(answer.get("matches"), list):
-        raise ValueError('expected an object {"matches": [...]}')
-    matches = []
-    for item in answer["matches"]:
-        if not isinstance(item, dict):
-            raise ValueError(f"each match must be an object, got {item!r}")
-        similarity = item.get("similarity")
-        if isinstance(similarity, str):
-            try:
-                similarity = float(similarity)
-            except ValueError:
-                similarity = None
-        if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 5 <= similarity <= 10:
-            raise ValueError(f"'similarity' must be a number from 5 to 10, got {item.get('similarity')!r}")
-        matches.append(
-            PointMatch(
-                a=_index(item.get("a"), n_a, "a"),
-                b=_index(item.get("b"), n_b, "b"),
-                similarity=float(similarity),
-                rationale=str(item.get("rationale") or ""),
-            )
-        )
-    return one_to_one(matches)
+    return one_to_one(read_matches(answer, n_a, n_b, (SIMILARITY_MIN, SIMILARITY_MAX)))
 
 
 def one_to_one(matches: Iterable[PointMatch]) -> list[PointMatch]:
