@@ -98,7 +98,7 @@ def _doc_commands(path: Path) -> set[str]:
     """Shell lines of the fenced blocks of a markdown file, continuations joined."""
     text = path.read_text(encoding="utf-8")
     lines: set[str] = set()
-    for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", text, flags=re.S):
+    for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S):
         for command in block.replace("\\\n", " ").splitlines():
             command = command.strip()
             if command and not command.startswith("#"):
