@@ -115,3 +115,11 @@ def test_docs_print_the_commands_export_prints(name):
 
 def test_vllm_lora_rank_rounds_up_to_an_accepted_value():
     assert [vllm_lora_rank(r) for r in (1, 8, 9, 64, 65, 300)] == [1, 8, 16, 64, 128, 320]
+
+
+@pytest.mark.parametrize("doc", ["docs/serving.md", "docs/infer.md"])
+def test_every_serving_command_in_the_docs_is_one_export_prints(doc):
+    generated = {" ".join(c) for name in EXPECTED for c in _plan(name).commands.values()}
+    shown = {c for c in _doc_commands(ROOT / doc) if c.startswith(("vllm ", "reviewgpt infer --backend openai"))}
+    assert shown, doc
+    assert shown <= generated, shown - generated
