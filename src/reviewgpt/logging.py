@@ -16,12 +16,14 @@ def get_logger(name: str) -> logging.Logger:
 
 def setup_logging(verbose: bool = False) -> None:
     """Send reviewgpt's logs to stderr; call once from the CLI."""
+    from rich.console import Console
     from rich.logging import RichHandler
 
     root = logging.getLogger(_ROOT)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if not any(isinstance(h, RichHandler) for h in root.handlers):
-        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+        # rich's default console is stdout, where results go
+        handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False, markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(handler)
 

@@ -57,21 +57,94 @@ def check_rope_scaling(rope_scaling: dict[str, Any] | None) -> None:
 def apply_rope_scaling(config: PretrainedConfig, rope_scaling: dict[str, Any] | None) -> None:
     """Write ``rope_scaling`` into ``config.rope_parameters``, keeping the model's rope_theta.
 
-    ``max_position_embeddings`` grows by the factor for linear scaling (the context it now covers).
+    Idempotent: a config that already carries this scaling (a merged model, a config loaded and
+    saved again) is left as it is, so the factor is applied exactly once. ``max_position_embeddings``
+    keeps the base's value: vLLM and TGI derive the servable length as that value x the linear
+    or dynamic factor, so writing the scaled length there would scale it twice.
+
+    Raises:
+        ConfigError: the config already carries a different RoPE scaling (scaling a scaled model).
     """
     if rope_scaling is None:
         return
     check_rope_scaling(rope_scaling)
     params = dict(getattr(config, "rope_parameters", None) or {})
     theta = params.get("rope_theta", getattr(config, "rope_theta", 10000.0))
-    scaling = {k: v for k, v in rope_scaling.items() if k != "type"}
+    scaling = {k: v for k, v in rope_scaling.items() if k not in ("type", "rope_theta")}
     scaling["rope_type"] = rope_scaling.get("rope_type") or rope_scaling.get("type")
     original = getattr(config, "max_position_embeddings", None)
     if scaling["rope_type"] in ("yarn", "dynamic") and original:
         scaling.setdefault("original_max_position_embeddings", original)
+    current = rope_scaling_of(config)
+    if current is not None:
+        if all(current.get(k) == v for k, v in scaling.items() if k != "original_max_position_embeddings"):
+            return
+        raise ConfigError(
+            f"the model config already carries RoPE scaling {current}; refusing to apply {rope_scaling} on top "
+            "(load the unscaled base model, or pass no rope_scaling)"
+        )
     config.rope_parameters = {**scaling, "rope_theta": theta}
-    if scaling["rope_type"] == "linear" and original:
-        config.max_position_embeddings = int(original * float(scaling["factor"]))
+
+
+def rope_scaling_of(config: PretrainedConfig) -> dict[str, Any] | None:
+    """The RoPE scaling a config carries (``rope_parameters`` without its theta); None when unscaled."""
+    params = dict(getattr(config, "rope_parameters", None) or {})
+    kind = params.get("rope_type") or params.get("type")
+    if not kind or kind == "default":
+        return None
+    return {k: v for k, v in params.items() if k not in ("rope_theta", "type")} | {"rope_type": kind}
+
+
+#: The file in an adapter folder holding the base-model config overrides it was trained with
+#: (``{"rope_parameters": ...}``, or ``{}``): the same dict vLLM takes as ``--hf-overrides``.
+BASE_CONFIG_OVERRIDES = "base_config_overrides.json"
+
+
+def base_config_overrides(config: PretrainedConfig) -> dict[str, Any]:
+    """The overrides that turn the base model's config into ``config``'s positions: its scaled RoPE, if any."""
+    if rope_scaling_of(config) is None:
+        return {}
+    return {"rope_parameters": dict(config.rope_parameters)}
+
+
+def write_base_config_overrides(adapter_dir: Path, overrides: dict[str, Any]) -> Path:
+    """Write :data:`BASE_CONFIG_OVERRIDES` (from :func:`base_config_overrides`) into an adapter folder."""
+    import json
+
+    check_rope_scaling(overrides.get("rope_parameters"))
+    path = Path(adapter_dir) / BASE_CONFIG_OVERRIDES
+    path.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_base_config_overrides(adapter_dir: Path) -> dict[str, Any] | None:
+    """The adapter's :data:`BASE_CONFIG_OVERRIDES`; None when the adapter has none (older runs).
+
+    Raises:
+        ConfigError: the file is not a JSON object, or its RoPE scaling is invalid.
+    """
+    import json
+
+    path = Path(adapter_dir) / BASE_CONFIG_OVERRIDES
+    if not path.exists():
+        return None
+    try:
+        overrides = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{path}: expected a JSON object of config keys")
+    check_rope_scaling(overrides.get("rope_parameters"))
+    return overrides
+
+
+def adapter_rope_scaling(adapter_dir: Path | None, fallback: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The RoPE scaling to load an adapter's base with: its :data:`BASE_CONFIG_OVERRIDES` when it has
+    one (``{}`` means none), else ``fallback`` (an older run's ``run_info.json``)."""
+    overrides = read_base_config_overrides(adapter_dir) if adapter_dir is not None else None
+    if overrides is None:
+        return fallback
+    return overrides.get("rope_parameters")
 
 
 def scaled_context(base_context: int, rope_scaling: dict[str, Any] | None) -> int:

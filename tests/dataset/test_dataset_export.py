@@ -69,16 +69,35 @@ def test_llamafactory_dataset_info_points_at_the_alpaca_files(exported):
             assert all(isinstance(t[tags["content_tag"]], str) for t in turns)
 
 
-def test_xtuner_single_turn_conversation(exported):
-    items = json.loads((exported / "exports/xtuner/train.json").read_text())
+def test_xtuner_reads_openai_style_messages_jsonl(exported):
+    """XTuner 0.2.0's openai_map_fn and xtuner._lite's JSONL datasets read ``{"messages": [...]}`` lines."""
+    lines = (exported / "exports/xtuner/train.jsonl").read_text().splitlines()
     records = _records(exported, "train")
-    assert len(items) == len(records) > 0
-    for item, rec in zip(items, records, strict=True):
-        assert list(item) == ["conversation"] and len(item["conversation"]) == 1
-        turn = item["conversation"][0]
-        assert set(turn) == {"system", "input", "output"} and all(isinstance(v, str) for v in turn.values())
-        assert turn["input"] == prompt_messages(rec.instruction, rec.input)[0]["content"]
-        assert turn["output"] == rec.output
+    assert len(lines) == len(records) > 0
+    assert not (exported / "exports/xtuner/train.json").exists()  # the legacy conversation lists are gone
+    for line, rec in zip(lines, records, strict=True):
+        item = json.loads(line)
+        assert list(item) == ["messages"]
+        assert item["messages"] == [*prompt_messages(rec.instruction, rec.input),
+                                    {"role": "assistant", "content": rec.output}]
+
+
+def test_llamafactory_yaml_cuts_at_the_dataset_budget_not_2048(exported, tokenizer_dir):
+    import yaml
+
+    text = (exported / "exports/llamafactory_sft.yaml").read_text()
+    settings = yaml.safe_load(text)
+    assert settings["cutoff_len"] == 3600  # --max-total-tokens of the run above
+    assert settings["model_name_or_path"] == str(tokenizer_dir)
+    info = json.loads((exported / "exports/dataset_info.json").read_text())
+    assert settings["dataset"] == "reviewgpt_messages_train" and settings["dataset"] in info
+    assert settings["eval_dataset"] == "reviewgpt_messages_val" and settings["eval_dataset"] in info
+    assert Path(settings["dataset_dir"]) == (exported / "exports").resolve()
+    assert (settings["lora_rank"], settings["lora_alpha"], settings["stage"]) == (64, 16, "sft")
+    assert "rope_scaling: linear" in text  # the comment saying when it is needed
+    # the longest example fits: nothing is cut
+    longest = max(r.input_tokens + r.output_tokens for split in SPLITS for r in _records(exported, split))
+    assert longest <= settings["cutoff_len"]
 
 
 def test_sharegpt_messages_jsonl_is_the_training_conversation(exported):

@@ -95,24 +95,39 @@ def test_attn_auto_is_sdpa_without_flash_attn(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("scaling", "max_positions"),
+    "scaling",
     [
-        ({"rope_type": "linear", "factor": 3.0}, 384),
-        ({"rope_type": "dynamic", "factor": 2.0}, 128),
-        ({"rope_type": "yarn", "factor": 4.0}, 128),
-        ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-          "original_max_position_embeddings": 128}, 128),
+        {"rope_type": "linear", "factor": 3.0},
+        {"rope_type": "dynamic", "factor": 2.0},
+        {"rope_type": "yarn", "factor": 4.0},
+        {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+         "original_max_position_embeddings": 128},
     ],
 )
-def test_rope_scaling_is_written_into_the_model_config(tiny_llama, scaling, max_positions):
+def test_rope_scaling_is_written_into_the_model_config(tiny_llama, scaling):
     from reviewgpt.modeling import load_config as load_model_config
 
     config = load_model_config(tiny_llama, scaling)
     assert {k: config.rope_parameters[k] for k in scaling} == scaling
     assert config.rope_parameters["rope_theta"] == 10000.0
-    assert config.max_position_embeddings == max_positions
+    # the base's positions: vLLM and TGI multiply them by a linear/dynamic factor themselves
+    assert config.max_position_embeddings == 128
     if scaling["rope_type"] == "yarn":
         assert config.rope_parameters["original_max_position_embeddings"] == 128
+
+
+def test_rope_scaling_is_applied_once_however_often_a_config_is_saved_and_loaded(tiny_llama, tmp_path):
+    from reviewgpt.modeling import load_config as load_model_config
+
+    scaling = {"rope_type": "linear", "factor": 3.0}
+    config = load_model_config(tiny_llama, scaling)
+    for i in range(3):  # a merged model's config, loaded with the run's scaling and saved again
+        config.save_pretrained(tmp_path / str(i))
+        config = load_model_config(tmp_path / str(i), scaling)
+    assert config.rope_parameters == {**scaling, "rope_theta": 10000.0}
+    assert config.max_position_embeddings == 128
+    with pytest.raises(ConfigError, match="already carries RoPE scaling"):
+        load_model_config(tmp_path / "2", {"rope_type": "linear", "factor": 2.0})
 
 
 def test_incomplete_rope_scaling_is_a_config_error():

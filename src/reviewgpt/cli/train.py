@@ -71,6 +71,34 @@ def merge(
     typer.echo(f"merged -> {merge_run(data_dir or Path('data'), run)}")
 
 
+@train_app.command("export")
+def export(
+    run: str = typer.Option(..., "--run", help="Train run name (folder under data/train/)."),
+    data_dir: DataDir = None,
+) -> None:
+    """Export a run for serving -> data/train/<run>/export/ (merged/, adapter/, serving.json, serve.sh).
+
+    Prints the vLLM command lines (--max-model-len, --max-lora-rank, --hf-overrides) and the
+    `reviewgpt infer --backend openai` call; serve.sh holds the same.
+
+    Example: reviewgpt train export --run llama2-r1
+    """
+    import shlex
+
+    from reviewgpt.logging import setup_logging
+    from reviewgpt.train.export import export_run
+
+    setup_logging(False)
+    plan = export_run(data_dir or Path("data"), run)
+    typer.echo(f"# exported -> {Path(plan.merged_dir).parent} (trained context {plan.max_model_len} tokens)")
+    typer.echo(shlex.join(plan.commands["vllm_merged"]))
+    if "vllm_adapter" in plan.commands:
+        typer.echo(shlex.join(plan.commands["vllm_adapter"]))
+    else:
+        typer.echo(f"# no adapter export: {plan.adapter_skipped}")
+    typer.echo(shlex.join(plan.commands["infer"]))
+
+
 @train_app.command("launch")
 def launch(
     config: ConfigFile = None,

@@ -134,7 +134,8 @@ def run(cfg: DatasetConfig) -> StageReport:
         stats = build_stats(collector, drops, run.counts["failed"], settings)
         run.write_json("stats.json", stats)
         plot_lengths(collector, cfg.max_total_tokens, run.file("lengths.png"))
-        exports = write_exports(run.path, split_files, list(cfg.export)) if cfg.export else {}
+        exports = (write_exports(run.path, split_files, list(cfg.export), max_total_tokens=cfg.max_total_tokens,
+                                 model=cfg.tokenizer) if cfg.export else {})
         run.extra.update(
             splits=dict(collector.per_split), dropped_by_reason=dict(drops),
             truncated=collector.truncated, exports=sorted(exports),

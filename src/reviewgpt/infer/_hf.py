@@ -1,8 +1,9 @@
 """The ``hf`` backend: a train run's adapter (or any causal LM) served with transformers.
 
-Loading follows the run's ``run_info.json`` (base model, RoPE scaling, dtype, 4-bit, adapter,
-schema) through :func:`reviewgpt.modeling.load_causal_lm`, so the model sees the positions it
-was trained with. Prompts come from :func:`reviewgpt.prompting.encode_prompt` (the chat
+Loading follows the run's ``run_info.json`` (base model, dtype, 4-bit, adapter, schema) through
+:func:`reviewgpt.modeling.load_causal_lm`. The RoPE scaling comes from the adapter's own
+``base_config_overrides.json`` (``run_info.json`` only for runs that predate it), so an adapter
+passed with ``--adapter`` is served with the positions it was trained with too. Prompts come from :func:`reviewgpt.prompting.encode_prompt` (the chat
 template training used). Generation runs through :mod:`reviewgpt.infer._engine` (``shared``) or
 ``model.generate`` (``generate``, the reference).
 """
@@ -35,6 +36,9 @@ from reviewgpt.store import stage_dir
 
 log = get_logger(__name__)
 
+#: transformers' ``model_max_length`` when a tokenizer records none (int(1e30))
+_UNSET_MAX_LENGTH = 10**18
+
 
 @dataclass
 class PreparedPrompt:
@@ -51,7 +55,7 @@ class HFBackend:
         require("torch", "train", "the hf backend")
         import torch
 
-        from reviewgpt.modeling import load_causal_lm, load_tokenizer
+        from reviewgpt.modeling import adapter_rope_scaling, load_causal_lm, load_tokenizer
 
         self.cfg = cfg
         info: RunInfo | None = None
@@ -76,12 +80,15 @@ class HFBackend:
 
         tokenizer_dir = adapter if adapter is not None and (adapter / "tokenizer_config.json").exists() else base
         self.tokenizer = load_tokenizer(tokenizer_dir)
+        if self.max_prompt_tokens is None and self.tokenizer.model_max_length < _UNSET_MAX_LENGTH:
+            # an exported adapter or merged model records its trained context here
+            self.max_prompt_tokens = max(16, self.tokenizer.model_max_length - cfg.sampling.max_new_tokens)
         log.info("loading %s (%s%s) on %s", base, dtype, ", 4-bit" if load_in_4bit else "", device)
         model = load_causal_lm(
             base,
             dtype=dtype,
             load_in_4bit=load_in_4bit,
-            rope_scaling=info.rope_scaling if info else None,
+            rope_scaling=adapter_rope_scaling(adapter, info.rope_scaling if info else None),
             device_map=({"": device} if load_in_4bit else None),
         )
         if not load_in_4bit:

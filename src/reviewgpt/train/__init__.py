@@ -92,7 +92,7 @@ def set_single_process_env() -> None:
 def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any]:
     import torch
 
-    from reviewgpt.modeling import load_tokenizer
+    from reviewgpt.modeling import base_config_overrides, load_tokenizer, write_base_config_overrides
     from reviewgpt.train._data import PaddingCollator, encode_split
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
@@ -145,6 +145,8 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
     trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
     if write is not None:
+        # the RoPE scaling beside the adapter, where infer and vLLM (--hf-overrides) read it
+        write_base_config_overrides(run_dir / "adapter", base_config_overrides(model.config))
         write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
         (run_dir / "config.yaml").write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
     eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers

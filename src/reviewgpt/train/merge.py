@@ -3,7 +3,10 @@
 The base is loaded unquantized in ``run_info.json``'s dtype (bf16) on the CPU (a 7B model
 needs ~14 GB of RAM, no GPU memory) with the run's RoPE scaling, the adapter is merged
 (``merge_and_unload``) and the result saved as safetensors with the tokenizer. The dtype is
-checked after merging: the seeds' merge silently produced fp16.
+checked after merging: the seeds' merge silently produced fp16. The saved ``config.json``
+carries the scaling once (``rope_parameters``; ``max_position_embeddings`` stays the base's,
+which servers multiply by the factor) and the tokenizer's ``model_max_length`` is the trained
+context, the length a user can rely on.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
     require("peft", "train", "train merge")
     from peft import PeftModel
 
-    from reviewgpt.modeling import load_causal_lm, load_tokenizer, torch_dtype
+    from reviewgpt.modeling import adapter_rope_scaling, load_causal_lm, load_tokenizer, torch_dtype
 
     run_dir = stage_dir(data_dir, "train") / run
     info = read_run_info(run_dir)
@@ -35,7 +38,7 @@ def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
     if not (adapter / "adapter_config.json").exists():
         raise StoreError(f"train run '{run}' has no adapter at {adapter}")
     base = load_causal_lm(
-        info.base_model, dtype=info.dtype, rope_scaling=info.rope_scaling,
+        info.base_model, dtype=info.dtype, rope_scaling=adapter_rope_scaling(adapter, info.rope_scaling),
         device_map="cpu",
     )
     model = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
@@ -45,6 +48,9 @@ def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
         raise StoreError(f"merged weights came out as {sorted(wrong)}, not {expected}; not saving them")
     out = run_dir / out_name
     model.save_pretrained(out, safe_serialization=True)
-    load_tokenizer(adapter).save_pretrained(out)
+    tokenizer = load_tokenizer(adapter)
+    if info.max_seq_len:
+        tokenizer.model_max_length = info.max_seq_len
+    tokenizer.save_pretrained(out)
     log.info("merged %s into %s (%s) -> %s", adapter, info.base_model, expected, out)
     return out
