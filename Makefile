@@ -28,13 +28,17 @@ COMMON     = --data-dir $(DATA) --version $(VERSION)
 EXTRAS    := train,grobid,dev
 TORCH     := torch==2.13.0
 
-# install-venv VENV, PIP-FLAGS: a virtual environment with the package and its EXTRAS (torch first:
-# the CPU wheel, not the several-GB CUDA build a plain resolve would fetch).
+# test-latest keeps the tested CPU torch wheel too; LATEST_TORCH=torch tries the newest release
+# (from PyPI: the CUDA build, several GB).
+LATEST_TORCH ?= $(TORCH)
+
+# install-venv VENV, PIP-FLAGS, TORCH-REQUIREMENT: a virtual environment with the package and its
+# EXTRAS (torch first: the CPU wheel, not the CUDA build a plain resolve would fetch).
 define install-venv
 	python3 -m venv $(1)
 	$(1)/bin/python -m pip install -q --upgrade pip
-	$(1)/bin/python -m pip install -q $(2) $(TORCH)
-	$(1)/bin/python -m pip install -q $(2) $(TORCH) -e '.[$(EXTRAS)]'
+	$(1)/bin/python -m pip install -q $(2) $(3)
+	$(1)/bin/python -m pip install -q $(2) $(3) -e '.[$(EXTRAS)]'
 	$(call install-extra-steps,$(1)/bin/python,$(2))
 	touch $(1)/.installed
 endef
@@ -49,11 +53,11 @@ endef
 install: .venv/.installed
 
 .venv/.installed: pyproject.toml constraints.txt
-	$(call install-venv,.venv,-c constraints.txt)
+	$(call install-venv,.venv,-c constraints.txt,$(TORCH))
 
 .venv-latest/.installed: pyproject.toml
 	rm -rf .venv-latest
-	$(call install-venv,.venv-latest,--upgrade --upgrade-strategy eager)
+	$(call install-venv,.venv-latest,--upgrade --upgrade-strategy eager,$(LATEST_TORCH))
 
 demo: install
 	$(RG) demo
