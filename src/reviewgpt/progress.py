@@ -1,4 +1,4 @@
-"""Progress bars with a known length (rich), shown on stderr only when it is a terminal."""
+"""Progress bars with a known length (rich), shown on stderr only when it is a terminal (and not --quiet)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def show_progress() -> bool:
+    """Whether progress bars are drawn: stderr is a terminal and the CLI is not --quiet."""
+    import logging
+
+    from reviewgpt.logging import console_level
+
+    return sys.stderr.isatty() and console_level() <= logging.INFO
+
+
 def track(items: Iterable[T], total: int | None, description: str, *, per_hour: str | None = None) -> Iterator[T]:
     """Iterate ``items`` with a progress bar of ``total`` steps (transient, stderr).
 
     Args:
         per_hour: when given (e.g. ``"reviews"``), also show the rate as ``N reviews/hour``.
     """
-    if not sys.stderr.isatty():
+    if not show_progress():
         yield from items
         return
     from rich.console import Console

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import ConfigFile, DataDir, Limit, Sets, Verbose, Version, build_config, execute
+from reviewgpt.cli.common import ConfigFile, DataDir, Limit, Sets, Verbose, Version, build_config, choices, execute
+from reviewgpt.evaluate.config import EvaluateConfig
 
 evaluate_app = typer.Typer(
     help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
@@ -34,8 +35,8 @@ def evaluate(
     references: str | None = typer.Option(
         None, "--references", help="Dataset version whose test split holds the human references [default: LATEST]."
     ),
-    judge: str | None = typer.Option(
-        None, "--judge", help="openai | embedding [default: openai when the API key is set, else embedding]."
+    judge: choices(EvaluateConfig, "judge") | None = typer.Option(
+        None, "--judge", help="The judge of point pairs [default: openai when the API key is set, else embedding]."
     ),
     judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge [default: gpt-4o-mini]."),
     threshold: float | None = typer.Option(None, "--threshold", help="Similarity (5-10) from which a pair is a hit [default: 7]."),
@@ -62,7 +63,6 @@ def evaluate(
     if ctx.invoked_subcommand is not None:
         return
     from reviewgpt.evaluate import run
-    from reviewgpt.evaluate.config import EvaluateConfig
 
     cfg = build_config(
         EvaluateConfig, config, sets, data_dir=data_dir, version=version, limit=limit, verbose=verbose,

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import DataDir
+from reviewgpt.cli.common import DataDir, choice_of, plain
+from reviewgpt.evaluate.calibration import DEFAULT_OBJECTIVE, THRESHOLD_OBJECTIVES
+
+Objective = choice_of("Objective", THRESHOLD_OBJECTIVES)
+OfflineJudge = choice_of("OfflineJudge", ("embedding",))
 
 Gold = typer.Option(
     ..., "--gold", "--matches",
@@ -31,8 +35,8 @@ def calibrate(
     threshold: float | None = typer.Option(
         None, "--threshold", min=0.0, max=1.0, help="Fix the match probability threshold [default: best --objective]."
     ),
-    objective: str = typer.Option(
-        "winner", "--objective", help="What the threshold is chosen for: winner, balanced (winner+kappa+Spearman) or kappa."
+    objective: Objective = typer.Option(
+        DEFAULT_OBJECTIVE, "--objective", help="What the threshold is chosen for: winner, balanced (winner+kappa+Spearman) or kappa."
     ),
     hit_threshold: float = HitThreshold,
     data_dir: DataDir = None,
@@ -49,7 +53,7 @@ def calibrate(
     setup_logging()
     units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
     cal, cv = calibrate_units(
-        units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=objective
+        units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=plain(objective)
     )
     cal.save(out)
     typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}")
@@ -61,8 +65,8 @@ def agreement(
     pred: str | None = typer.Option(
         None, "--pred", help="The judge to measure: an evaluate version (name or folder) or a matches.jsonl."
     ),
-    judge: str | None = typer.Option(
-        None, "--judge", help="Instead of --pred: run this judge ('embedding') on the gold comparisons."
+    judge: OfflineJudge | None = typer.Option(
+        None, "--judge", help="Instead of --pred: run this judge on the gold comparisons."
     ),
     calibration: Path | None = typer.Option(None, "--calibration", help="Calibration of --judge embedding [default: shipped]."),
     hit_threshold: float = HitThreshold,
@@ -84,8 +88,6 @@ def agreement(
     setup_logging()
     if (pred is None) == (judge is None):
         raise ConfigError("give exactly one of --pred (judged matches) or --judge embedding")
-    if judge is not None and judge != "embedding":
-        raise ConfigError(f"--judge {judge!r}: only 'embedding' runs here; judge with `reviewgpt evaluate` and pass --pred")
     gold_units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
     if pred is not None:
         pred_units = load_units(_judged_path(pred, data_dir), threshold=hit_threshold)
