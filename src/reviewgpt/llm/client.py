@@ -343,7 +343,7 @@ class LLMClient:
     def _make_openai(self) -> Any:
         from reviewgpt.errors import require
 
-        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        openai = require("openai", None, "calling an OpenAI-compatible LLM")
         base_url = self.cfg.base_url or os.environ.get("OPENAI_BASE_URL")
         api_key = os.environ.get(self.cfg.api_key_env)
         if not api_key:
