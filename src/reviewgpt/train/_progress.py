@@ -12,6 +12,7 @@ from collections.abc import Callable
 from transformers import TrainerCallback
 
 from reviewgpt.logging import get_logger
+from reviewgpt.progress import format_duration
 
 log = get_logger(__name__)
 
@@ -49,18 +50,20 @@ class TrainProgressCallback(TrainerCallback):
         self._t0, self._tokens0, self._step0 = time.monotonic(), self.tokens_seen(), state.global_step
         if self.show_bar:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            from reviewgpt.progress import average_eta_column
 
             self._progress = Progress(
                 TextColumn("train"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} tok/s"),
-                TextColumn("ETA"), TimeRemainingColumn(),
+                TextColumn("ETA"), average_eta_column(),
                 console=Console(stderr=True), transient=True,
             )
             self._progress.start()
-            # completed starts at the resumed step, so the ETA counts the steps still to run
+            # a resumed run starts at its step: the rate and the ETA count this attempt's steps only
             self._task = self._progress.add_task("train", total=state.max_steps, completed=state.global_step,
-                                                 loss="-", rate="-")
+                                                 done_before=state.global_step, loss="-", rate="-")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs:
@@ -78,7 +81,7 @@ class TrainProgressCallback(TrainerCallback):
             steps_done = step - self._step0
             eta = elapsed / steps_done * (state.max_steps - step) if steps_done > 0 else 0.0
             log.info("step %d/%d  loss %s  %s tok/s  ETA %s", step, state.max_steps, loss, f"{rate:,.0f}",
-                     _duration(eta))
+                     format_duration(eta))
 
     def on_train_end(self, args, state, control, **kwargs):
         self.close()
@@ -89,8 +92,3 @@ class TrainProgressCallback(TrainerCallback):
             self._progress.stop()
             self._progress = None
 
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
