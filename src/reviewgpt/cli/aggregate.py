@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reviewgpt.aggregate.config import AggregateConfig
 from reviewgpt.cli.common import (
     ConfigFile,
     DataDir,
@@ -16,7 +17,6 @@ from reviewgpt.cli.common import (
     choices,
     execute,
 )
-from reviewgpt.aggregate.config import AggregateConfig
 
 
 def register(app: typer.Typer) -> None:

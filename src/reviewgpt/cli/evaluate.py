@@ -12,7 +12,17 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import ConfigFile, DataDir, Limit, Sets, Verbose, Version, build_config, choices, execute
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Limit,
+    Sets,
+    Verbose,
+    Version,
+    build_config,
+    choices,
+    execute,
+)
 from reviewgpt.evaluate.config import EvaluateConfig
 
 evaluate_app = typer.Typer(

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import ConfigFile, DataDir, Sets, Verbose, build_config, choices, plain, stdin_to_file
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Sets,
+    Verbose,
+    build_config,
+    choices,
+    plain,
+    stdin_to_file,
+)
 from reviewgpt.infer.config import InferConfig
 from reviewgpt.parse.config import ParseConfig
 
