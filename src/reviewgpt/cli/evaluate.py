@@ -40,10 +40,14 @@ def register(app: typer.Typer) -> None:
 def evaluate(
     ctx: typer.Context,
     predictions: str | None = typer.Option(
-        None, "--predictions", help="Infer version(s) to evaluate, comma-separated [default: infer's LATEST]."
+        None, "--predictions",
+        help="Infer version(s) to evaluate, comma-separated, or a predictions .jsonl file ('-': stdin) "
+        "[default: infer's LATEST].",
     ),
     references: str | None = typer.Option(
-        None, "--references", help="Dataset version whose test split holds the human references [default: LATEST]."
+        None, "--references",
+        help="Dataset version whose test split holds the human references, or such a split's .jsonl file "
+        "('-': stdin) [default: LATEST].",
     ),
     judge: choices(EvaluateConfig, "judge") | None = typer.Option(
         None, "--judge", help="The judge of point pairs [default: openai when the API key is set, else embedding]."
@@ -68,7 +72,10 @@ def evaluate(
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
-    Example: reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+    \b
+    Examples:
+      reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+      reviewgpt evaluate --predictions my_predictions.jsonl --references data/dataset/v1/test.jsonl --judge embedding
     """
     if ctx.invoked_subcommand is not None:
         return
