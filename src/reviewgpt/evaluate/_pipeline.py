@@ -205,10 +205,10 @@ def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str, re
 def _file_input(stage: str, given: str, records: str, flag: str) -> InputRef:
     """An InputRef over a records file given by path (or ``-``): a temporary folder holding it as ``records``."""
     import atexit
-    from pathlib import Path
     import shutil
     import sys
     import tempfile
+    from pathlib import Path
 
     folder = Path(tempfile.mkdtemp(prefix=f"reviewgpt-{stage}-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
