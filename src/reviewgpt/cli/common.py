@@ -78,9 +78,14 @@ def build_config(cls: type[C], config_file: Path | None, sets: list[str] | None 
     return load_config(cls, config_file, overrides=flags, sets=sets or ())
 
 
-def stdin_to_file(path: Path, suffix: str = ".pdf") -> Path:
-    """``-`` (standard input) as a temporary file that lives until the process ends; other paths as given."""
+def stdin_to_file(path: Path, param_hint: str, suffix: str = ".pdf") -> Path:
+    """``-`` (standard input) as a temporary file that lives until the process ends; other paths as given.
+
+    (Typer's own ``exists=True`` check rejects ``-``, so the file is checked here: a usage error.)
+    """
     if str(path) != "-":
+        if not path.is_file():
+            raise typer.BadParameter(f"file '{path}' does not exist.", param_hint=param_hint)
         return path
     data = sys.stdin.buffer.read()
     if not data:

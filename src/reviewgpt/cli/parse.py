@@ -38,7 +38,7 @@ def parse(
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes [default: all cores]."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds allowed per PDF [default: 120]."),
     grobid_url: str | None = typer.Option(None, "--grobid-url", help="GROBID server [default: http://localhost:8070]."),
-    pdf: Path | None = typer.Option(None, "--pdf", exists=True, dir_okay=False, allow_dash=True, help="Parse this one PDF ('-': standard input) and print its text (no store)."),
+    pdf: Path | None = typer.Option(None, "--pdf", dir_okay=False, allow_dash=True, help="Parse this one PDF ('-': standard input) and print its text (no store)."),
     as_json: bool = typer.Option(False, "--json", help="With --pdf: print the whole record as JSON."),
 ) -> None:
     """Parse the crawled PDFs into data/parse/<version>/papers.jsonl, or one --pdf to stdout.
@@ -53,5 +53,5 @@ def parse(
     if pdf is None:
         execute(run, cfg)
         return
-    record = parse_pdf(stdin_to_file(pdf), cfg.parser, grobid_url=cfg.grobid_url, nougat_model=cfg.nougat_model)
+    record = parse_pdf(stdin_to_file(pdf, "'--pdf'"), cfg.parser, grobid_url=cfg.grobid_url, nougat_model=cfg.nougat_model)
     typer.echo(record.model_dump_json(indent=2) if as_json else record.text)

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def review(
-    pdf: Path = typer.Argument(..., exists=True, dir_okay=False, allow_dash=True, help="The paper's PDF ('-': standard input)."),
+    pdf: Path = typer.Argument(..., dir_okay=False, allow_dash=True, help="The paper's PDF ('-': standard input)."),
     run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
     model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
     adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
@@ -39,14 +39,18 @@ def review(
     verbose: Verbose = None,
     sets: Sets = None,
 ) -> None:
-    """Print a review of PDF (stdout); nothing is written under data/.
+    """Print a review of PDF (stdout; logs go to stderr); nothing is written under data/.
 
-    Example: reviewgpt review paper.pdf --run llama3-8b-longqlora
+    \b
+    Examples:
+      reviewgpt review paper.pdf --run llama3-8b-longqlora > review.md
+      curl -sL https://arxiv.org/pdf/1706.03762 | reviewgpt review - --run llama3-8b-longqlora
     """
     from reviewgpt.infer import review_paper
     from reviewgpt.logging import setup_logging
     from reviewgpt.parse import parse_pdf
 
+    pdf_file = stdin_to_file(pdf, "'PDF'")
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
@@ -55,7 +59,7 @@ def review(
     if "samples" not in cfg.model_fields_set:  # one review unless asked: infer's default of 5 is for datasets
         cfg = cfg.model_copy(update={"samples": 1})
     setup_logging(bool(cfg.verbose))
-    paper = parse_pdf(stdin_to_file(pdf), parser=plain(parser))
+    paper = parse_pdf(pdf_file, parser=plain(parser))
     for prediction in review_paper(cfg, paper.forum, paper.text):
         if cfg.samples > 1:
             typer.echo(f"=== sample {prediction.sample} ===")
