@@ -26,7 +26,10 @@ def register(evaluate_app: typer.Typer) -> None:
 
 def calibrate(
     gold: str = Gold,
-    out: Path = typer.Option(Path("calibration.json"), "--out", "-o", help="Where to save the fitted calibration."),
+    out: Path = typer.Option(
+        Path("calibration.json"), "--out", "-o", allow_dash=True,
+        help="Where to save the fitted calibration ('-': standard output; the figures then go to stderr).",
+    ),
     features: str | None = typer.Option(
         None, "--features", help="Comma-separated features, or 'plain' for the cosine-only judge [default: all]."
     ),
@@ -46,6 +49,8 @@ def calibrate(
     Example: reviewgpt evaluate calibrate --gold data/evaluate/gpt4o --out judge.json
     then: reviewgpt evaluate --judge embedding --embedding-calibration judge.json
     """
+    import json
+
     from reviewgpt.evaluate.agreement import load_units
     from reviewgpt.evaluate.calibration import calibrate_units, parse_features
     from reviewgpt.logging import setup_logging
@@ -55,8 +60,13 @@ def calibrate(
     cal, cv = calibrate_units(
         units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=plain(objective)
     )
+    to_stdout = str(out) == "-"
+    typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}",
+               err=to_stdout)
+    if to_stdout:
+        typer.echo(json.dumps(cal.model_dump(mode="json"), indent=2))
+        return
     cal.save(out)
-    typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}")
     typer.echo(f"saved {out} (threshold {cal.threshold:.3f}); use it with --embedding-calibration {out}")
 
 
