@@ -1,6 +1,6 @@
-"""Shared fixtures. Real test material lives in ../shared/fixtures (outside the repository).
+"""Shared fixtures. Real test material (PDFs, OpenReview notes, reviews) lives in tests/fixtures.
 
-Tests that need it use the ``fixtures_dir`` fixture, which skips cleanly when it is absent.
+Tests that need it use the ``fixtures_dir`` fixture; nothing here reads files outside the clone.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = Path(os.environ.get("REVIEWGPT_FIXTURES", REPO_ROOT.parent / "shared" / "fixtures"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Nothing here may reach a hub or a remote API.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,10 +30,8 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """``../shared/fixtures``; the test is skipped when the folder is not there."""
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES}")
-    return SHARED_FIXTURES
+    """``tests/fixtures``: real test material, part of the repository (its README says where each file comes from)."""
+    return FIXTURES
 
 
 @pytest.fixture

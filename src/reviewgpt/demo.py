@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reviewgpt.config import StageConfig
 from reviewgpt.logging import get_logger
-from reviewgpt.store import StageReport, new_version_name
+from reviewgpt.store import StageReport, new_version_name, read_manifest, stage_dir
 
 log = get_logger(__name__)
 
@@ -108,7 +108,10 @@ def run(cfg: DemoConfig) -> DemoResult:
         min_output_tokens=16, split=(0.7, 0.1, 0.2), workers=1, **common,
     ))
     factor = max(1.0, cfg.max_total_tokens / 1024)
-    step("train", train, TrainConfig(
+    # a rerun with the same --version resumes every stage; a finished train run has nothing to resume
+    # (the train stage refuses to overwrite its adapter), so its report is read back instead
+    finished_train = _finished_report(data_dir, "train", version)
+    step("train", (lambda _cfg: finished_train) if finished_train else train, TrainConfig(
         model={
             "name_or_path": str(base_model), "dtype": "float32", "load_in_4bit": True,
             "rope_scaling": {"rope_type": "linear", "factor": factor}, "s2attn": True,
@@ -136,3 +139,14 @@ def run(cfg: DemoConfig) -> DemoResult:
         predictions=[version], references=version, judge="embedding", bootstrap=200, **common,
     ))
     return result
+
+
+def _finished_report(data_dir: Path, stage: str, version: str) -> StageReport | None:
+    """The report of ``stage``'s version when it already finished, else None."""
+    path = stage_dir(data_dir, stage) / version
+    manifest = read_manifest(path)
+    if not manifest or manifest.get("status") != "finished":
+        return None
+    log.info("%s %s already finished: reusing it", stage, version)
+    return StageReport(stage=stage, version=version, path=path, counts=manifest.get("counts", {}),
+                       extra=manifest.get("extra", {}))

@@ -35,14 +35,15 @@ class RunFailedError(ReviewGPTError):
 class MissingExtraError(ReviewGPTError):
     """An optional dependency is not installed."""
 
-    def __init__(self, package: str, extra: str, needed_for: str):
-        super().__init__(
-            f"{needed_for} needs the '{package}' package: pip install 'reviewgpt[{extra}]'"
-        )
+    def __init__(self, package: str, extra: str | None, needed_for: str):
+        # extra None: a main dependency, missing from a broken or partial install
+        install = f"pip install 'reviewgpt[{extra}]'" if extra else "reinstall reviewgpt (pip install reviewgpt)"
+        super().__init__(f"{needed_for} needs the '{package}' package: {install}")
 
 
-def require(module: str, extra: str, needed_for: str):
-    """Import an optional module or raise :class:`MissingExtraError` naming the extra to install."""
+def require(module: str, extra: str | None, needed_for: str):
+    """Import an optional module or raise :class:`MissingExtraError` naming the extra to install
+    (``extra`` None for a main dependency imported late)."""
     import importlib
 
     try:

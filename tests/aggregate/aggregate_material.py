@@ -1,4 +1,4 @@
-"""Crawl records for the aggregate tests, built from real review material in ../shared/fixtures.
+"""Crawl records for the aggregate tests, built from real review material in tests/fixtures.
 
 The v1 notes and the PeerRead reviews are real; they are put in the crawl stage's record shape
 (``CrawledPaper`` with ``replies[].kind``) the way the crawl stage normalises replies. The v2

@@ -1,13 +1,13 @@
 """Venue bundles for the crawl tests, served by the real-HTTP OpenReview test server.
 
 - API v1 venue ``NIPS.cc/2018/Workshop/CDNNRIA``: the REAL notes in
-  shared/fixtures/openreview/v1/erikbird_openreviewcrawler (2 submissions, 28 replies, the older
-  ``<venue>/-/Paper36/Official_Review`` invitation style), PDFs from shared/fixtures/pdfs.
+  tests/fixtures/openreview/v1/erikbird_openreviewcrawler (2 submissions, 28 replies, the older
+  ``<venue>/-/Paper36/Official_Review`` invitation style), PDFs from tests/fixtures/pdfs.
 - API v1 venue ``ICLR.cc/2019/Conference``: one REAL review content (pseudomanifold fixture) under a
   constructed submission note, with the ``<venue>/Paper12/-/Official_Review`` style.
 - API v2 venue ``ICLR.cc/2024/Conference``: CONSTRUCTED notes in the shapes
   ``openreview.api.Note.from_json`` reads, using real ICLR 2024 forum ids and titles
-  (shared/fixtures/openreview/v2/ranpox_iclr2024_scores).
+  (tests/fixtures/openreview/v2/ranpox_iclr2024_scores).
 """
 
 from __future__ import annotations

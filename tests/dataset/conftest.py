@@ -1,7 +1,7 @@
 """Fixtures for build-dataset tests: a tokenizer trained here, and stage outputs built from real text.
 
 Paper text comes from the science-parse JSON of "Attention Is All You Need" and review text from
-the PeerRead ICLR 2017 reviews in ``../shared/fixtures``; records are written through the real
+the PeerRead ICLR 2017 reviews in ``tests/fixtures``; records are written through the real
 stage store (manifests, LATEST), the way the earlier stages write them.
 """
 

@@ -12,7 +12,7 @@ from reviewgpt.store import StageRun, resolve_input
 
 @dataclass(frozen=True)
 class FixtureText:
-    """Real text from ../shared/fixtures: a paper's sections and review sentences."""
+    """Real text from tests/fixtures: a paper's sections and review sentences."""
 
     title: str
     abstract: str

@@ -40,3 +40,15 @@ def test_demo_runs_every_stage_and_ends_with_the_report(tmp_path: Path) -> None:
     report = data / "evaluate" / "e2e" / "report.md"
     assert "mean hit rate" in report.read_text()
     assert str(report) in proc.stdout
+
+    # logs went to stderr: stdout holds the results alone
+    assert "== crawl" in proc.stderr and "== crawl" not in proc.stdout
+
+    # the same --version again resumes: every stage is done, train is read back, not refused
+    again = subprocess.run(
+        [sys.executable, "-m", "reviewgpt", "demo", "--data-dir", str(data), "--version", "e2e"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "train e2e already finished" in again.stderr
+    assert str(report) in again.stdout

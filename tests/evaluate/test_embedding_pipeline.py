@@ -1,4 +1,4 @@
-"""The stage's default offline judge (embedding) on real review text from ../shared/fixtures."""
+"""The stage's default offline judge (embedding) on real review text from tests/fixtures."""
 
 from __future__ import annotations
 

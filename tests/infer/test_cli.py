@@ -43,9 +43,8 @@ def test_a_missing_run_is_one_clear_error(data_dir):
 
 
 def test_an_empty_split_is_one_clear_error_before_any_model_loads(run_data):
-    from reviewgpt.store import StageRun
-
     from reviewgpt.records import InstructionExample
+    from reviewgpt.store import StageRun
 
     with StageRun(run_data, "dataset", "small", records="train.jsonl", id_key="id") as run:
         run.append(InstructionExample(id="p0", instruction="i", input="x", output="y", input_tokens=1, output_tokens=1))

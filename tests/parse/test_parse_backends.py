@@ -11,7 +11,7 @@ from reviewgpt.parse._document import build_record
 
 
 def test_grobid_tei_of_specter_to_record(fixtures_dir: Path) -> None:
-    pytest.importorskip("scipdf")
+    pytest.importorskip("scipdf", reason="needs the grobid extra: pip install -e '.[grobid]'")
     from reviewgpt.parse._grobid import tei_to_parts
 
     xml = (fixtures_dir / "pdfs" / "2020.acl-main.207_SPECTER.grobid.tei.xml").read_text()
@@ -29,7 +29,7 @@ def test_grobid_tei_of_specter_to_record(fixtures_dir: Path) -> None:
 
 def test_grobid_tei_plain_text_abstract_is_read(fixtures_dir: Path) -> None:
     """scipdf 0.52 returns "" for an <abstract><p> of plain text; the converter reads it itself."""
-    pytest.importorskip("scipdf")
+    pytest.importorskip("scipdf", reason="needs the grobid extra: pip install -e '.[grobid]'")
     from reviewgpt.parse._grobid import tei_to_parts
 
     xml = (fixtures_dir / "pdfs" / "N18-3011.grobid.tei.xml").read_text()

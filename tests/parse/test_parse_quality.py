@@ -1,4 +1,4 @@
-"""The quality bar of issue 4, measured on real PDFs with ground truth (../shared/fixtures/pdfs).
+"""The quality bar of issue 4, measured on real PDFs with ground truth (tests/fixtures/pdfs).
 
 Each check prints the figure it reached (run with ``-s`` to see them).
 """

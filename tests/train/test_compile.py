@@ -118,7 +118,7 @@ def test_compile_with_zero3_is_a_config_error(tmp_path, tiny_llama):
         load_config(TrainConfig, yaml_file)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="offloading moves CUDA tensors")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (offloading moves CUDA tensors)")
 def test_offloaded_activations_give_the_same_loss_and_gradients(dataset, tiny_llama, make_config):
     from reviewgpt.train._loss import causal_lm_loss_sum
     from reviewgpt.train._model import backbone_and_head, build_model

@@ -8,7 +8,7 @@ from torch.utils.checkpoint import checkpoint
 
 from reviewgpt.train._dropout import CounterDropout, masked_scale, use_counter_dropout
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))]
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"))]
 
 
 def _seed(value: int) -> torch.Tensor:

@@ -87,7 +87,7 @@ def test_trainer_loss_runs_under_the_mixed_precision_autocast(dataset, tiny_llam
     assert torch.isfinite(loss) and seen and set(seen) == {torch.bfloat16}
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (fp32 results of bf16 products)")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (fp32 results of bf16 products)")
 def test_fused_gradients_are_as_close_to_exact_as_autograds_in_bf16(record_property):
     """The gradients made in forward are rounded to bf16 once, after the scale, as autograd's path rounds them."""
     torch.manual_seed(0)

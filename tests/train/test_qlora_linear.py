@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-pytest.importorskip("bitsandbytes")
+pytest.importorskip("bitsandbytes", reason="needs the train extra: pip install -e '.[train]'")
 
 from reviewgpt.train._dropout import masked_scale, use_counter_dropout  # noqa: E402
 from reviewgpt.train._qlora_linear import (  # noqa: E402
@@ -17,7 +17,7 @@ from reviewgpt.train._qlora_linear import (  # noqa: E402
     use_fused_qlora,
 )
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))]
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"))]
 
 
 class _Block(torch.nn.Module):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from reviewgpt.aggregate.config import AggregateConfig
 from reviewgpt.cli.common import (
     ConfigFile,
     DataDir,
@@ -15,6 +16,7 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choices,
     execute,
 )
 
@@ -31,8 +33,8 @@ def aggregate_reviews(
     limit: Limit = None,
     verbose: Verbose = None,
     sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
-    schema: str | None = typer.Option(None, "--schema", help="4-aspect or 7-aspect [default: 4-aspect]."),
-    aggregator: str | None = typer.Option(
+    schema: choices(AggregateConfig, "aspect_schema") | None = typer.Option(None, "--schema", help="Review schema [default: 4-aspect]."),
+    aggregator: choices(AggregateConfig, "aggregator") | None = typer.Option(
         None, "--aggregator", help="structured (offline, free) or openai (an LLM in JSON mode) [default: structured]."
     ),
     model: str | None = typer.Option(None, "--model", help="LLM for --aggregator openai [default: gpt-4o-mini]."),
@@ -54,7 +56,6 @@ def aggregate_reviews(
       reviewgpt aggregate-reviews --aggregator openai --base-url http://localhost:8000/v1 --model llama3
     """
     from reviewgpt.aggregate import describe_dry_run, run
-    from reviewgpt.aggregate.config import AggregateConfig
 
     llm = {"model": model, "base_url": base_url, "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "max_cost_usd": max_cost}
     cfg = build_config(

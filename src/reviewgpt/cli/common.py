@@ -12,9 +12,12 @@ All flags default to None so that YAML keys and class defaults apply unless a fl
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import typer
 from pydantic import BaseModel
@@ -33,7 +36,7 @@ ConfigFile = Annotated[
     Path | None, typer.Option("--config", help="YAML config; command-line flags override its keys.", dir_okay=False)
 ]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Process at most N items.")]
-Verbose = Annotated[bool | None, typer.Option("--verbose", "-v", help="Debug logging.")]
+Verbose = Annotated[bool | None, typer.Option("--verbose", "-v", help="Debug logging (as `reviewgpt --verbose`).")]
 Strict = Annotated[
     bool | None, typer.Option("--strict", help="Any failed item fails the run: exit 1, LATEST stays where it was.")
 ]
@@ -48,13 +51,66 @@ Sets = Annotated[
 C = TypeVar("C", bound=BaseModel)
 
 
+def choices(model: type[BaseModel], field: str) -> type[Enum]:
+    """The values of a config field's ``Literal`` type as an Enum, the option type Typer checks.
+
+    The CLI then rejects any other value as a usage error (exit 2) listing the valid ones, and
+    ``--help`` shows them; the config class stays the one home of the values.
+    """
+    values = _literal_values(model.model_fields[field].annotation)
+    if not values:
+        raise TypeError(f"{model.__name__}.{field} is not a Literal")
+    return Enum(f"{model.__name__}_{field}", {str(v): str(v) for v in values}, type=str)  # type: ignore[return-value]
+
+
+def choice_of(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """``values`` (a module's tuple of valid names) as the Enum option type Typer checks."""
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
+
+
+def _literal_values(annotation: Any) -> list[Any]:
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return [v for arg in get_args(annotation) for v in _literal_values(arg)]
+
+
+def plain(value: Any) -> Any:
+    """An option's value with Enum members (choice options) turned back into their strings."""
+    return value.value if isinstance(value, Enum) else value
+
+
 def build_config(cls: type[C], config_file: Path | None, sets: list[str] | None = None, **flags: Any) -> C:
     """Defaults, then the YAML file, then ``--set`` overrides, then explicit flags."""
+    flags = {name: plain(value) for name, value in flags.items()}
     return load_config(cls, config_file, overrides=flags, sets=sets or ())
 
 
+def stdin_to_file(path: Path, param_hint: str, suffix: str = ".pdf") -> Path:
+    """``-`` (standard input) as a temporary file that lives until the process ends; other paths as given.
+
+    (Typer's own ``exists=True`` check rejects ``-``, so the file is checked here: a usage error.)
+    """
+    if str(path) != "-":
+        if not path.is_file():
+            raise typer.BadParameter(f"file '{path}' does not exist.", param_hint=param_hint)
+        return path
+    data = sys.stdin.buffer.read()
+    if not data:
+        from reviewgpt.errors import ConfigError
+
+        raise ConfigError("'-' given but standard input is empty")
+    handle = tempfile.NamedTemporaryFile(prefix="reviewgpt-stdin-", suffix=suffix, delete=False)  # noqa: SIM115
+    with handle:
+        handle.write(data)
+    import atexit
+    import os
+
+    atexit.register(os.unlink, handle.name)
+    return Path(handle.name)
+
+
 def execute(run: Callable[[C], StageReport], cfg: C) -> StageReport:
-    """Set up logging, run the stage, print its one-line summary."""
+    """Set up logging (stderr), run the stage, print its one-line summary (stdout)."""
     setup_logging(bool(getattr(cfg, "verbose", False)))
     report = run(cfg)
     typer.echo(report.summary())

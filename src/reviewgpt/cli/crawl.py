@@ -18,8 +18,10 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choices,
     execute,
 )
+from reviewgpt.crawl.config import CrawlConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +34,7 @@ def crawl(
     venue: Annotated[list[str] | None, typer.Option("--venue", help="Venue id, e.g. ICLR.cc/2023/Conference (repeatable).")] = None,
     since_last: Annotated[bool | None, typer.Option("--since-last", help="Only notes created or modified since the previous crawl, merged into its records.")] = None,
     pdfs: Annotated[bool | None, typer.Option("--pdfs/--no-pdfs", help="Download PDFs into <data-dir>/pdfs [default: on].")] = None,
-    api: Annotated[str | None, typer.Option("--api", help="auto | 1 | 2 [default: auto, per venue].")] = None,
+    api: Annotated[choices(CrawlConfig, "api") | None, typer.Option("--api", help="OpenReview API version [default: auto, per venue].")] = None,
     baseurl: Annotated[str | None, typer.Option("--baseurl", help="API v1 URL [default: https://api.openreview.net].")] = None,
     baseurl_v2: Annotated[str | None, typer.Option("--baseurl-v2", help="API v2 URL [default: https://api2.openreview.net].")] = None,
     rate: Annotated[float | None, typer.Option("--rate", help="Most requests per second [default: 4; 0: no limit].")] = None,
@@ -51,7 +53,6 @@ def crawl(
     """
     from reviewgpt.crawl import list_venues as list_server_venues
     from reviewgpt.crawl import run
-    from reviewgpt.crawl.config import CrawlConfig
     from reviewgpt.errors import ConfigError
 
     if venue_filter is not None and not list_venues:

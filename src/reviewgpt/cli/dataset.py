@@ -15,8 +15,10 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choices,
     execute,
 )
+from reviewgpt.dataset.config import DatasetConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def build_dataset(
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Target model's tokenizer: hub id or local path (needs a chat template)."),
-    schema: str | None = typer.Option(None, "--schema", help="Review schema: 4-aspect or 7-aspect [default: 4-aspect]."),
+    schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--schema", help="Review schema [default: 4-aspect]."),
     max_input_tokens: int | None = typer.Option(None, "--max-input-tokens", help="Most prompt tokens [default: 11138]."),
     max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Most review tokens, EOS included [default: 1150]."),
     max_total_tokens: int | None = typer.Option(None, "--max-total-tokens", help="Most prompt + review tokens [default: 12288]."),
@@ -45,7 +47,6 @@ def build_dataset(
     reviewgpt build-dataset --tokenizer meta-llama/Meta-Llama-3-8B-Instruct --export alpaca,llamafactory
     """
     from reviewgpt.dataset import run
-    from reviewgpt.dataset.config import DatasetConfig
 
     cfg = build_config(
         DatasetConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,

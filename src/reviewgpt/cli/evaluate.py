@@ -22,8 +22,10 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choices,
     execute,
 )
+from reviewgpt.evaluate.config import EvaluateConfig
 
 evaluate_app = typer.Typer(
     help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
@@ -40,13 +42,17 @@ def register(app: typer.Typer) -> None:
 def evaluate(
     ctx: typer.Context,
     predictions: str | None = typer.Option(
-        None, "--predictions", help="Infer version(s) to evaluate, comma-separated [default: infer's LATEST]."
+        None, "--predictions",
+        help="Infer version(s) to evaluate, comma-separated, or a predictions .jsonl file ('-': stdin) "
+        "[default: infer's LATEST].",
     ),
     references: str | None = typer.Option(
-        None, "--references", help="Dataset version whose test split holds the human references [default: LATEST]."
+        None, "--references",
+        help="Dataset version whose test split holds the human references, or such a split's .jsonl file "
+        "('-': stdin) [default: LATEST].",
     ),
-    judge: str | None = typer.Option(
-        None, "--judge", help="openai | embedding [default: openai when the API key is set, else embedding]."
+    judge: choices(EvaluateConfig, "judge") | None = typer.Option(
+        None, "--judge", help="The judge of point pairs [default: openai when the API key is set, else embedding]."
     ),
     judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge [default: gpt-4o-mini]."),
     threshold: float | None = typer.Option(None, "--threshold", help="Similarity (5-10) from which a pair is a hit [default: 7]."),
@@ -68,12 +74,14 @@ def evaluate(
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
-    Example: reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+    \b
+    Examples:
+      reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+      reviewgpt evaluate --predictions my_predictions.jsonl --references data/dataset/v1/test.jsonl --judge embedding
     """
     if ctx.invoked_subcommand is not None:
         return
     from reviewgpt.evaluate import run
-    from reviewgpt.evaluate.config import EvaluateConfig
 
     cfg = build_config(
         EvaluateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, limit=limit, verbose=verbose,

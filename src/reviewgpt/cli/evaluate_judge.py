@@ -6,8 +6,12 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import DataDir
+from reviewgpt.cli.common import DataDir, choice_of, plain
+from reviewgpt.evaluate.calibration import DEFAULT_OBJECTIVE, THRESHOLD_OBJECTIVES
 from reviewgpt.evaluate.constants import HIT_THRESHOLD
+
+Objective = choice_of("Objective", THRESHOLD_OBJECTIVES)
+OfflineJudge = choice_of("OfflineJudge", ("embedding",))
 
 Gold = typer.Option(
     ..., "--gold", "--matches",
@@ -26,7 +30,10 @@ def register(evaluate_app: typer.Typer) -> None:
 
 def calibrate(
     gold: str = Gold,
-    out: Path = typer.Option(Path("calibration.json"), "--out", "-o", help="Where to save the fitted calibration."),
+    out: Path = typer.Option(
+        Path("calibration.json"), "--out", "-o", allow_dash=True,
+        help="Where to save the fitted calibration ('-': standard output; the figures then go to stderr).",
+    ),
     features: str | None = typer.Option(
         None, "--features", help="Comma-separated features, or 'plain' for the cosine-only judge [default: all]."
     ),
@@ -35,8 +42,8 @@ def calibrate(
     threshold: float | None = typer.Option(
         None, "--threshold", min=0.0, max=1.0, help="Fix the match probability threshold [default: best --objective]."
     ),
-    objective: str = typer.Option(
-        "winner", "--objective", help="What the threshold is chosen for: winner, balanced (winner+kappa+Spearman) or kappa."
+    objective: Objective = typer.Option(
+        DEFAULT_OBJECTIVE, "--objective", help="What the threshold is chosen for: winner, balanced (winner+kappa+Spearman) or kappa."
     ),
     hit_threshold: float = HitThreshold,
     data_dir: DataDir = None,
@@ -46,6 +53,8 @@ def calibrate(
     Example: reviewgpt evaluate calibrate --gold data/evaluate/gpt4o --out judge.json
     then: reviewgpt evaluate --judge embedding --embedding-calibration judge.json
     """
+    import json
+
     from reviewgpt.evaluate.agreement import load_units
     from reviewgpt.evaluate.calibration import calibrate_units, parse_features
     from reviewgpt.logging import setup_logging
@@ -53,10 +62,15 @@ def calibrate(
     setup_logging()
     units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
     cal, cv = calibrate_units(
-        units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=objective
+        units, parse_features(features), l2=l2, folds=folds, threshold=threshold, source=gold, objective=plain(objective)
     )
+    to_stdout = str(out) == "-"
+    typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}",
+               err=to_stdout)
+    if to_stdout:
+        typer.echo(json.dumps(cal.model_dump(mode="json"), indent=2))
+        return
     cal.save(out)
-    typer.echo(f"cross-validated by paper ({cv.folds} folds, {cv.agreement.units} comparisons): {cv.agreement.headline()}")
     typer.echo(f"saved {out} (threshold {cal.threshold:.3f}); use it with --embedding-calibration {out}")
 
 
@@ -65,8 +79,8 @@ def agreement(
     pred: str | None = typer.Option(
         None, "--pred", help="The judge to measure: an evaluate version (name or folder) or a matches.jsonl."
     ),
-    judge: str | None = typer.Option(
-        None, "--judge", help="Instead of --pred: run this judge ('embedding') on the gold comparisons."
+    judge: OfflineJudge | None = typer.Option(
+        None, "--judge", help="Instead of --pred: run this judge on the gold comparisons."
     ),
     calibration: Path | None = typer.Option(None, "--calibration", help="Calibration of --judge embedding [default: shipped]."),
     hit_threshold: float = HitThreshold,
@@ -88,8 +102,6 @@ def agreement(
     setup_logging()
     if (pred is None) == (judge is None):
         raise ConfigError("give exactly one of --pred (judged matches) or --judge embedding")
-    if judge is not None and judge != "embedding":
-        raise ConfigError(f"--judge {judge!r}: only 'embedding' runs here; judge with `reviewgpt evaluate` and pass --pred")
     gold_units = load_units(_judged_path(gold, data_dir), threshold=hit_threshold)
     if pred is not None:
         pred_units = load_units(_judged_path(pred, data_dir), threshold=hit_threshold)

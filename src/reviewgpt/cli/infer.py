@@ -17,8 +17,10 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choices,
     execute,
 )
+from reviewgpt.infer.config import InferConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -29,10 +31,10 @@ def infer(
     run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
     model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
     adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
-    backend: str | None = typer.Option(None, "--backend", help="hf (local transformers) or openai (any compatible server)."),
+    backend: choices(InferConfig, "backend") | None = typer.Option(None, "--backend", help="hf (local transformers) or openai (any compatible server)."),
     base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL, e.g. http://localhost:8000/v1."),
     samples: int | None = typer.Option(None, "--samples", min=1, help="Reviews per paper [default: 5]."),
-    prompt_style: str | None = typer.Option(None, "--prompt-style", help="review (training prompt) or json (schema prompt, JSON mode)."),
+    prompt_style: choices(InferConfig, "prompt_style") | None = typer.Option(None, "--prompt-style", help="review (training prompt) or json (schema prompt, JSON mode)."),
     penalize_empty: float | None = typer.Option(
         None, "--penalize-empty", help="Lower '<No related terms>'-style empty aspects by this many logits (hf; try 5)."
     ),
@@ -57,7 +59,6 @@ def infer(
       reviewgpt infer --backend openai --base-url http://localhost:8000/v1 --model reviewgpt --version vllm
     """
     from reviewgpt.infer import run as run_stage
-    from reviewgpt.infer.config import InferConfig
 
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
     cfg = build_config(

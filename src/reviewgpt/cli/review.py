@@ -6,7 +6,18 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import ConfigFile, DataDir, Sets, Verbose, build_config
+from reviewgpt.cli.common import (
+    ConfigFile,
+    DataDir,
+    Sets,
+    Verbose,
+    build_config,
+    choices,
+    plain,
+    stdin_to_file,
+)
+from reviewgpt.infer.config import InferConfig
+from reviewgpt.parse.config import ParseConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -14,29 +25,32 @@ def register(app: typer.Typer) -> None:
 
 
 def review(
-    pdf: Path = typer.Argument(..., exists=True, dir_okay=False, help="The paper's PDF."),
+    pdf: Path = typer.Argument(..., dir_okay=False, allow_dash=True, help="The paper's PDF ('-': standard input)."),
     run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
     model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
     adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
-    backend: str | None = typer.Option(None, "--backend", help="hf or openai."),
+    backend: choices(InferConfig, "backend") | None = typer.Option(None, "--backend", help="hf (local) or openai (any compatible server)."),
     base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL."),
     samples: int | None = typer.Option(None, "--samples", min=1, help="How many reviews to write [default: 1]."),
-    parser: str = typer.Option("pymupdf", "--parser", help="PDF parser: pymupdf, grobid or nougat."),
+    parser: choices(ParseConfig, "parser") = typer.Option("pymupdf", "--parser", help="PDF parser."),
     penalize_empty: float | None = typer.Option(None, "--penalize-empty", help="Lower empty-aspect refusals (hf)."),
     data_dir: DataDir = None,
     config: ConfigFile = None,
     verbose: Verbose = None,
     sets: Sets = None,
 ) -> None:
-    """Print a review of PDF (stdout); nothing is written under data/.
+    """Print a review of PDF (stdout; logs go to stderr); nothing is written under data/.
 
-    Example: reviewgpt review paper.pdf --run llama3-8b-longqlora
+    \b
+    Examples:
+      reviewgpt review paper.pdf --run llama3-8b-longqlora > review.md
+      curl -sL https://arxiv.org/pdf/1706.03762 | reviewgpt review - --run llama3-8b-longqlora
     """
     from reviewgpt.infer import review_paper
-    from reviewgpt.infer.config import InferConfig
     from reviewgpt.logging import setup_logging
     from reviewgpt.parse import parse_pdf
 
+    pdf_file = stdin_to_file(pdf, "'PDF'")
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
@@ -45,7 +59,7 @@ def review(
     if "samples" not in cfg.model_fields_set:  # one review unless asked: infer's default of 5 is for datasets
         cfg = cfg.model_copy(update={"samples": 1})
     setup_logging(bool(cfg.verbose))
-    paper = parse_pdf(pdf, parser=parser)
+    paper = parse_pdf(pdf_file, parser=plain(parser))
     for prediction in review_paper(cfg, paper.forum, paper.text):
         if cfg.samples > 1:
             typer.echo(f"=== sample {prediction.sample} ===")

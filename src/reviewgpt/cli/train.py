@@ -17,8 +17,11 @@ from reviewgpt.cli.common import (
     Verbose,
     Version,
     build_config,
+    choice_of,
     execute,
+    plain,
 )
+from reviewgpt.train.launch import LAUNCHERS
 
 train_app = typer.Typer(help="Train a LoRA adapter (LongQLoRA) on a dataset version.", rich_markup_mode=None)
 
@@ -104,7 +107,7 @@ def launch(
     config: ConfigFile = None,
     num_gpus: int = typer.Option(..., "--num-gpus", min=1, help="Processes (GPUs) on this machine."),
     version: str = typer.Option(..., "--version", help="Run name every process writes to."),
-    launcher: str = typer.Option("accelerate", "--launcher", help="accelerate or deepspeed."),
+    launcher: choice_of("Launcher", LAUNCHERS) = typer.Option(LAUNCHERS[0], "--launcher", help="The multi-process launcher."),
     sets: Sets = None,
     data_dir: DataDir = None,
     resume: bool = typer.Option(False, "--resume", help="Continue the run from its last checkpoint."),
@@ -129,7 +132,7 @@ def launch(
     if num_gpus > 1 and cfg.training.deepspeed is None:
         raise ConfigError(f"train launch: {MULTI_GPU_NEEDS_DEEPSPEED}")
     try:
-        cmd = launch_command(config, version, num_gpus, launcher=launcher, sets=sets or (), resume=resume,
+        cmd = launch_command(config, version, num_gpus, launcher=plain(launcher), sets=sets or (), resume=resume,
                              data_dir=data_dir, mixed_precision=mixed_precision_of(cfg.model.dtype))
     except ValueError as exc:
         raise ConfigError(f"train launch: {exc}") from None

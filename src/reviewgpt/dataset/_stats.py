@@ -85,12 +85,10 @@ def build_stats(
 
 def plot_lengths(collector: StatsCollector, max_total_tokens: int, path: Path) -> None:
     """Histogram of total tokens per example, before and after truncation, with the budget line."""
-    import matplotlib
+    from reviewgpt.plotting import integer_ticks, legend_right, use_files_backend
 
-    matplotlib.use("Agg")  # files only: no display on a server
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    plt = use_files_backend()
+    fig, ax = plt.subplots(figsize=(9.5, 4.5), dpi=110)
     totals, before = collector.total_tokens, collector.untruncated_total
     if totals:
         top = max(max(before), max_total_tokens)
@@ -101,7 +99,8 @@ def plot_lengths(collector: StatsCollector, max_total_tokens: int, path: Path) -
     ax.set_xlabel("prompt + review tokens (chat template applied)")
     ax.set_ylabel("examples")
     ax.set_title(f"Example lengths ({len(totals)} examples)")
-    ax.legend()
+    integer_ticks(ax.yaxis)
+    legend_right(ax)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

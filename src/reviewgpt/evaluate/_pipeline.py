@@ -113,9 +113,10 @@ class _Unit:
 
 def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtractor | None = None) -> StageReport:
     """Judge, summarise and report; see :func:`reviewgpt.evaluate.run`."""
-    references_ref = _resolve(cfg, "dataset", cfg.references, "--references")
+    references_ref = _resolve(cfg, "dataset", cfg.references, "--references", f"{cfg.split}.jsonl")
     references = {ex.id: ex for ex in read_records(references_ref.file(f"{cfg.split}.jsonl"), InstructionExample)}
-    infer_refs = [_resolve(cfg, "infer", version, "--predictions") for version in (cfg.predictions or [None])]
+    infer_refs = [_resolve(cfg, "infer", version, "--predictions", "predictions.jsonl")
+                  for version in (cfg.predictions or [None])]
     predictions = _read_predictions(infer_refs)
     humans_ref = None
     if cfg.humans:
@@ -194,12 +195,38 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
     return stage.report()
 
 
-def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str) -> InputRef:
-    """resolve_input, naming this stage's flag for the input in the error."""
+def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str, records: str = "") -> InputRef:
+    """resolve_input, naming this stage's flag for the input in the error.
+
+    A ``.jsonl`` file (or ``-``, standard input) given instead of a version is read as that version's
+    ``records`` file: evaluate predictions or references made outside the pipeline.
+    """
+    if version is not None and records and (version == "-" or version.endswith(".jsonl")):
+        return _file_input(stage, version, records, flag)
     try:
         return resolve_input(cfg.data_dir, stage, version)
     except StoreError as exc:
         raise StoreError(str(exc).replace("--input", flag)) from None
+
+
+def _file_input(stage: str, given: str, records: str, flag: str) -> InputRef:
+    """An InputRef over a records file given by path (or ``-``): a temporary folder holding it as ``records``."""
+    import atexit
+    import shutil
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix=f"reviewgpt-{stage}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if given == "-":
+        (folder / records).write_bytes(sys.stdin.buffer.read())
+    else:
+        source = Path(given)
+        if not source.is_file():
+            raise StoreError(f"{flag} {given}: no such file")
+        shutil.copyfile(source, folder / records)
+    return InputRef(stage=stage, version="stdin" if given == "-" else str(Path(given).resolve()), path=folder)
 
 
 def _read_predictions(refs: list[InputRef]) -> dict[str, list[Prediction]]:

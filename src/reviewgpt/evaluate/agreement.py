@@ -13,7 +13,7 @@ points. Then:
   pick the same winner, leaving out cases the gold judge calls a tie (a predicted tie is a miss).
 - **generator Spearman**: the rank correlation of the systems' mean hits per paper.
 
-Gold sources: the MARG GPT-4 alignment file of ``../shared/fixtures/judge`` (``generated_comments``
+Gold sources: the MARG GPT-4 alignment file of ``tests/fixtures/judge`` (``generated_comments``
 + ``reviews[].matches``), or any evaluate ``matches.jsonl`` (hits = similarity >= threshold).
 """
 

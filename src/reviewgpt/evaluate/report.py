@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reviewgpt.evaluate.metrics import HUMAN_SYSTEM, ReviewShape
+from reviewgpt.plotting import boxplot_marker_handles, integer_ticks, legend_right
 from reviewgpt.records.evaluate import MatchResult
 from reviewgpt.store import write_text_atomic
 
@@ -139,11 +140,9 @@ def _plot_all(
     shapes: dict[str, list[ReviewShape]],
     reference_shapes: Sequence[ReviewShape],
 ) -> list[str]:
-    import matplotlib
+    from reviewgpt.plotting import use_files_backend
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = use_files_backend()
     systems = list(summary["systems"])
     images = []
 
@@ -180,10 +179,11 @@ def _plot_per_paper(plt, summary: dict, systems: list[str]):
         xs = [i for i, f in enumerate(order) if f in per_paper[name]]
         ys = [per_paper[name][order[i]]["mean_hits"] for i in xs]
         ax.plot(xs, ys, marker="o", markersize=3, linewidth=1, label=name)
-    ax.set_xlabel("paper (sorted by mean hits over systems)")
+    ax.set_xlabel("paper (sorted by mean hits over systems; a marker: one paper)")
     ax.set_ylabel("mean hits over samples")
     ax.set_title("Per-paper mean hits")
-    ax.legend(fontsize=8)
+    integer_ticks(ax.xaxis)
+    legend_right(ax, title="system")
     return fig
 
 
@@ -200,7 +200,8 @@ def _plot_win_tie_loss(plt, pairs: list[dict]):
                     ax.text(x0 + v / 2, y, str(v), ha="center", va="center", fontsize=8)
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_title(f"Win / tie / loss over papers, {title}")
-        ax.set_xlabel("papers")
+        ax.set_xlabel("papers (numbers in bars: papers)")
+        integer_ticks(ax.xaxis)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=3, fontsize=8)
     fig.subplots_adjust(bottom=0.25)
@@ -209,12 +210,14 @@ def _plot_win_tie_loss(plt, pairs: list[dict]):
 
 def _plot_hit_rates(plt, rates: dict[str, list[float]], systems: list[str], human: dict | None):
     names = systems + ([HUMAN_SYSTEM] if rates.get(HUMAN_SYSTEM) else [])
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2) + 2.5, 4))  # + the legend
     ax.boxplot([rates.get(name, []) or [0.0] for name in names], showmeans=True)
     ax.set_xticks(range(1, len(names) + 1), [n if n != HUMAN_SYSTEM else "human-human" for n in names], rotation=20)
+    handles, labels = boxplot_marker_handles()
     if human and human.get("mean_hit_rate") is not None:
-        ax.axhline(human["mean_hit_rate"], linestyle="--", color="grey", label="human-human mean")
-        ax.legend(fontsize=8)
+        line = ax.axhline(human["mean_hit_rate"], linestyle="--", color="grey")
+        handles, labels = [*handles, line], [*labels, "human-human mean"]
+    legend_right(ax, handles, labels)
     ax.set_ylabel("hit rate per review")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Hit-rate distributions")
@@ -224,11 +227,13 @@ def _plot_hit_rates(plt, rates: dict[str, list[float]], systems: list[str], huma
 def _plot_shapes(plt, shapes: dict[str, list[ReviewShape]], reference_shapes: Sequence[ReviewShape], systems: list[str]):
     names = systems + ([REFERENCE_LABEL] if reference_shapes else [])
     groups = [shapes.get(n, []) if n != REFERENCE_LABEL else list(reference_shapes) for n in names]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 4))
     left.boxplot([[s.points for s in group] or [0] for group in groups], showmeans=True)
     left.set_xticks(range(1, len(names) + 1), names, rotation=20)
     left.set_ylabel("points per review")
     left.set_title("Points per review")
+    integer_ticks(left.yaxis)
+    legend_right(left, *boxplot_marker_handles())
     aspects = list(dict.fromkeys(a for group in groups for s in group for a in s.empty_aspects))
     width = 0.8 / max(1, len(names))
     for k, (name, group) in enumerate(zip(names, groups, strict=True)):
@@ -238,7 +243,7 @@ def _plot_shapes(plt, shapes: dict[str, list[ReviewShape]], reference_shapes: Se
     right.set_ylabel("share of reviews")
     right.set_ylim(0, 1.05)
     right.set_title("Aspects left empty" if aspects else "Aspects left empty (none)")
-    right.legend(fontsize=8)
+    legend_right(right, title="system")
     return fig
 
 

@@ -357,7 +357,7 @@ class LLMClient:
         """
         from reviewgpt.errors import require
 
-        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        openai = require("openai", None, "calling an OpenAI-compatible LLM")
         try:
             api_key, base_url = self._credentials()
         except ConfigError as exc:
@@ -438,7 +438,7 @@ class LLMClient:
     def _make_openai(self) -> Any:
         from reviewgpt.errors import require
 
-        openai = require("openai", "openai", "calling an OpenAI-compatible LLM")
+        openai = require("openai", None, "calling an OpenAI-compatible LLM")
         api_key, base_url = self._credentials()
         # Retries and the total deadline are ours; the library's per-read timeout backs them up.
         return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=self.cfg.timeout_s)

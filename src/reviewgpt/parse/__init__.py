@@ -64,9 +64,17 @@ def parse_pdf(
 
 
 def resolve_pdf_path(pdf_path: str, data_dir: Path) -> Path | None:
-    """Find a crawl record's PDF: absolute, relative to the working directory, or to data_dir's parent."""
+    """Find a crawl record's PDF against ``data_dir``, never the working directory.
+
+    An absolute path as it is; a relative one under ``data_dir``: as written, or its tail (the
+    crawl writes ``<its --data-dir>/pdfs/<forum>.pdf`` relative to where it ran, so
+    ``data/pdfs/x.pdf`` is found as ``<data_dir>/pdfs/x.pdf`` from any directory).
+    """
     path = Path(pdf_path)
-    candidates = [path] if path.is_absolute() else [Path.cwd() / path, Path(data_dir).resolve().parent / path]
+    if path.is_absolute():
+        return path if path.is_file() else None
+    root = Path(data_dir).resolve()
+    candidates = [root / Path(*path.parts[i:]) for i in range(len(path.parts))]
     return next((c for c in candidates if c.is_file()), None)
 
 
@@ -132,7 +140,7 @@ def run(cfg: ParseConfig) -> StageReport:
             path = resolve_pdf_path(source, cfg.data_dir)
             if path is None:
                 reason = "missing-docling-text" if cfg.parser == "docling" else "missing-pdf"
-                stage.fail(paper.forum, reason, f"{source} not found in . or {Path(cfg.data_dir).resolve().parent}")
+                stage.fail(paper.forum, reason, f"{source} not found under {Path(cfg.data_dir).resolve()}")
                 continue
             tasks.append(_task_for(paper, path, cfg))
         workers = min(cfg.resolved_workers(), max(1, len(tasks)))

@@ -24,9 +24,10 @@ class ParseTask:
 
 
 def _page_count(path: Path) -> int:
-    import pymupdf
-
+    """The PDF's page count, or 0 where PyMuPDF (AGPL) is left out of an install: GROBID runs without it."""
     try:
+        import pymupdf
+
         with pymupdf.open(path) as doc:
             return doc.page_count
     except Exception:  # the backend itself reports unreadable files

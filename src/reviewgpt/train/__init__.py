@@ -91,11 +91,13 @@ def set_single_process_env() -> None:
 
 def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any]:
     import torch
+    from transformers import PrinterCallback
 
     from reviewgpt.modeling import base_config_overrides, load_tokenizer, write_base_config_overrides
     from reviewgpt.train._data import PaddingCollator, encode_split
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
+    from reviewgpt.train._progress import TrainProgressCallback
     from reviewgpt.train._trainer import (
         GarbageCollectionCallback,
         MetricsCallback,
@@ -133,6 +135,10 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     )
     collection = GarbageCollectionCallback(t.gc_interval)
     trainer.add_callback(collection)
+    # transformers prints each log dict (PrinterCallback with tqdm off): one line per logging step
+    trainer.remove_callback(PrinterCallback)
+    progress = TrainProgressCallback(lambda: trainer.tokens_seen, t.progress_log_steps)
+    trainer.add_callback(progress)
     if write is not None:
         trainer.add_callback(MetricsCallback(trainer, write, done))
     resume_from = str(_last_checkpoint(run_dir / "checkpoints")) if cfg.resume else None
@@ -142,6 +148,7 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         result = trainer.train(resume_from_checkpoint=resume_from)
     finally:  # automatic collection back on, also when training fails
         collection.stop()
+        progress.close()
     # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
     trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
     if write is not None:
@@ -210,8 +217,8 @@ def _training_arguments(cfg: TrainConfig, run_dir: Path, has_eval: bool):
         gradient_checkpointing=False,  # enabled on the model already (non-reentrant)
         remove_unused_columns=False,
         prediction_loss_only=True,
-        report_to=[],
-        disable_tqdm=False,
+        report_to=t.report_to,
+        disable_tqdm=True,  # TrainProgressCallback draws the bar and logs a line every progress_log_steps
         dataloader_num_workers=0,
         use_cpu=not cuda,
     )

