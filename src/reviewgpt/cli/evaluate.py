@@ -45,6 +45,14 @@ def evaluate(
     humans: str | None = typer.Option(
         None, "--humans", help="Crawl version ('latest' for LATEST) with the raw human reviews: adds the human-human ceiling."
     ),
+    reference: str | None = typer.Option(
+        None, "--reference", help="aggregated (the dataset's merged review) | each-human (each human review of the "
+        "paper, hit rate averaged over them, as Liang et al. and the ceiling) [default: aggregated]."
+    ),
+    extractor: str | None = typer.Option(
+        None, "--extractor", help="How human reviews' criticisms are read: structured (offline, from their weaknesses "
+        "and questions fields) | openai (an LLM) [default: openai when an LLM is reachable, else structured]."
+    ),
     embedding_calibration: Path | None = typer.Option(
         None, "--embedding-calibration", help="Calibration file of the embedding judge (from `evaluate calibrate`)."
     ),
@@ -57,7 +65,8 @@ def evaluate(
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
-    Example: reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
+    Example: reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection;
+    reviewgpt evaluate --reference each-human --humans latest (offline: structured extractor, embedding judge).
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -67,7 +76,7 @@ def evaluate(
     cfg = build_config(
         EvaluateConfig, config, sets, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
         predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
-        humans=humans, embedding_calibration=embedding_calibration,
+        humans=humans, reference=reference, extractor=extractor, embedding_calibration=embedding_calibration,
         llm={"model": judge_model} if judge_model else None,
     )
     report = execute(run, cfg)
