@@ -141,7 +141,7 @@ def build(
     jobs = [(out / "reviews" / f"{i}.json", reviews[i]) for i in chosen]
     jobs += [(out / "parsed_pdfs" / f"{i}.pdf.json", texts[i]) for i in chosen if i in texts]
     written = 0
-    for (path, sha), (got, content) in zip(jobs, read_blobs(git_dir, [sha for _, sha in jobs])):
+    for (path, sha), (got, content) in zip(jobs, read_blobs(git_dir, [sha for _, sha in jobs]), strict=True):
         if got != sha:
             raise SystemExit(f"error: git cat-file answered {got} for {sha}")
         _write(path, content)

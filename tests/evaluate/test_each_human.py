@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from reviewgpt.errors import ConfigError
 from reviewgpt.evaluate import run
 from reviewgpt.evaluate.config import EvaluateConfig
-from reviewgpt.evaluate.extract import StructuredPointExtractor, HumanReview, split_items, structured_points
+from reviewgpt.evaluate.extract import HumanReview, StructuredPointExtractor, split_items, structured_points
 from reviewgpt.evaluate.points import CRITICISM, criticism_aspects, point_text
 from reviewgpt.records.crawl import CrawledPaper, Reply
 from reviewgpt.records.evaluate import HumanPoints, MatchResult

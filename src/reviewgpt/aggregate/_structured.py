@@ -290,7 +290,7 @@ def _field_sections(name: str, text: str) -> list[tuple[str | None, str]]:
     if name in ("strengths_and_weaknesses", "strength_and_weaknesses"):
         split = split_strengths_weaknesses(text)
         if split is not None:  # the reviewer's own "Strengths:" / "Weaknesses:" headings
-            return [(category, body) for category, body in zip((POSITIVE, NEGATIVE), split) if body.strip()]
+            return [(category, body) for category, body in zip((POSITIVE, NEGATIVE), split, strict=True) if body.strip()]
     return split_sections(text, default=FIELD_CATEGORY.get(name))
 
 
