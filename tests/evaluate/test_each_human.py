@@ -139,3 +139,20 @@ def test_structured_points_on_real_neurips_reviews() -> None:
     extractor = StructuredPointExtractor()
     [(got, points)] = list(extractor.extract_all([HumanReview("004uTlSufe", reviews[1].id, "", dict(reviews[1].fields))]))
     assert [point_text(p) for p in points] == second and extractor.name == "structured"
+
+
+def test_generic_review_baseline_script(inputs: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "generic_review_baseline.py"
+    result = subprocess.run([sys.executable, str(script), "--data-dir", str(inputs), "--references", "d1", "--version", "g"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (inputs / "infer/g/predictions.jsonl").read_text().splitlines()]
+    assert [(r["forum"], r["system"], r["n_points"]) for r in rows] == [("p1", "generic", 11), ("p2", "generic", 11)]
+    assert rows[0]["text"] == rows[1]["text"]
+    report = run(EvaluateConfig(data_dir=inputs, predictions=["g"], version="eg", reference="each-human", humans="c1",
+                                extractor="structured", bootstrap=0, plots=False), judge=TitleJudge())
+    summary = json.loads((report.path / "summary.json").read_text())
+    assert summary["systems"]["generic"]["papers"] == 2
