@@ -89,12 +89,13 @@ def test_cli_llm_judge_and_human_ceiling(inputs, monkeypatch):
     assert "## Human–human ceiling" in (path / "report.md").read_text()
 
 
-def test_humans_without_an_llm_is_one_clear_error(inputs, monkeypatch):
+def test_llm_extractor_without_an_llm_is_one_clear_error(inputs, monkeypatch):
     from reviewgpt.cli import app
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    result = CliRunner().invoke(app, ["evaluate", "--data-dir", str(inputs), "--humans", "c1", "--judge", "embedding"])
+    result = CliRunner().invoke(app, ["evaluate", "--data-dir", str(inputs), "--humans", "c1", "--judge", "embedding",
+                                      "--extractor", "openai"])
     assert result.exit_code != 0
     assert "extracted by an LLM: set OPENAI_API_KEY" in str(result.exception)
 

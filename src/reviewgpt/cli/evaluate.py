@@ -62,6 +62,14 @@ def evaluate(
     humans: str | None = typer.Option(
         None, "--humans", help="Crawl version ('latest' for LATEST) with the raw human reviews: adds the human-human ceiling."
     ),
+    reference: choices(EvaluateConfig, "reference") | None = typer.Option(
+        None, "--reference", help="aggregated (the dataset's merged review) | each-human (each human review of the "
+        "paper, hit rate averaged over them, as Liang et al. and the ceiling) [default: aggregated]."
+    ),
+    extractor: choices(EvaluateConfig, "extractor") | None = typer.Option(
+        None, "--extractor", help="How human reviews' criticisms are read: structured (offline, from their weaknesses "
+        "and questions fields) | openai (an LLM) [default: openai when an LLM is reachable, else structured]."
+    ),
     embedding_calibration: Path | None = typer.Option(
         None, "--embedding-calibration", help="Calibration file of the embedding judge (from `evaluate calibrate`)."
     ),
@@ -78,6 +86,7 @@ def evaluate(
     Examples:
       reviewgpt evaluate --predictions llama3-v1,gpt35 --references v1 --judge openai --aspects rejection
       reviewgpt evaluate --predictions my_predictions.jsonl --references data/dataset/v1/test.jsonl --judge embedding
+      reviewgpt evaluate --reference each-human --humans latest   (offline: structured extractor, embedding judge)
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -86,7 +95,7 @@ def evaluate(
     cfg = build_config(
         EvaluateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
         predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
-        humans=humans, embedding_calibration=embedding_calibration,
+        humans=humans, reference=reference, extractor=extractor, embedding_calibration=embedding_calibration,
         llm={"model": judge_model} if judge_model else None,
     )
     report = execute(run, cfg)

@@ -1,7 +1,10 @@
 """The evaluate stage: judge every generated review against its human reference, then summarise.
 
 One unit is one review A (a system's sample for a paper, or one human review) against one
-reference B (the paper's aggregated human review, or another human review). A unit becomes one
+reference B: the paper's aggregated human review (``reference: aggregated``), or one human
+review of the paper (``reference: each-human``, and always for the human-human ceiling). Against
+a human review, both sides are criticisms: the human review's points as the extractor reads them,
+and a generated review's rejection and suggestion points. A unit becomes one
 or more :class:`Comparison` s (one per aspect when matching within aspects), the judge matches
 them, and the unit's :class:`MatchResult` is appended to ``matches.jsonl`` as soon as its last
 comparison is back, so a killed run loses nothing judged. The summary and the report are computed
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 from reviewgpt.config import dump_config
 from reviewgpt.errors import ConfigError, ReviewGPTError, StoreError
 from reviewgpt.evaluate.config import EvaluateConfig
-from reviewgpt.evaluate.extract import HumanReview, PointExtractor, review_text
+from reviewgpt.evaluate.extract import HumanReview, PointExtractor, StructuredPointExtractor, review_text
 from reviewgpt.evaluate.judges.base import Comparison, Judge
 from reviewgpt.evaluate.metrics import (
     HUMAN_SYSTEM,
@@ -29,7 +32,14 @@ from reviewgpt.evaluate.metrics import (
     shape_summary,
     system_summary,
 )
-from reviewgpt.evaluate.points import KeyPoint, free_text_points, select_aspects, text_points
+from reviewgpt.evaluate.points import (
+    KeyPoint,
+    as_criticisms,
+    criticism_aspects,
+    free_text_points,
+    select_aspects,
+    text_points,
+)
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
 from reviewgpt.records.crawl import CrawledPaper
@@ -49,7 +59,10 @@ HUMAN_POINTS = "human_points.jsonl"
 #: The reference of system outputs: the paper's aggregated human review from the dataset.
 AGGREGATE_REFERENCE = "human"
 #: Parameters that change what a match record means; a version cannot mix two settings.
-_JUDGING_PARAMS = ("judge", "threshold", "aspects_resolved", "within_aspect", "references_version", "split")
+_JUDGING_PARAMS = (
+    "judge", "threshold", "aspects_resolved", "within_aspect", "references_version", "split", "reference",
+    "extractor_resolved",
+)
 
 
 @dataclass
@@ -118,15 +131,18 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
     infer_refs = [_resolve(cfg, "infer", version, "--predictions", "predictions.jsonl")
                   for version in (cfg.predictions or [None])]
     predictions = _read_predictions(infer_refs)
+    each_human = cfg.reference == "each-human"
     humans_ref = None
-    if cfg.humans:
-        humans_ref = _resolve(cfg, "crawl", None if cfg.humans.lower() == "latest" else cfg.humans, "--humans")
-        if extractor is None and not cfg.llm_available():
+    humans = cfg.humans or ("latest" if each_human else None)
+    if humans:
+        humans_ref = _resolve(cfg, "crawl", None if humans.lower() == "latest" else humans, "--humans")
+        if extractor is None and cfg.resolved_extractor() == "openai" and not cfg.llm_available():
             raise ConfigError(
-                "--humans: the key points of free-text human reviews are extracted by an LLM: set "
-                f"{cfg.llm.api_key_env} or llm.base_url, or leave out --humans"
+                "--extractor openai: the key points of human reviews are then extracted by an LLM: set "
+                f"{cfg.llm.api_key_env} or llm.base_url, or use --extractor structured"
             )
-    aspects = select_aspects(cfg.aspects, {ex.schema for ex in references.values()})
+    schemas = {ex.schema for ex in references.values()}
+    aspects = select_aspects(cfg.aspects, schemas)
     forums = _papers(references, predictions, cfg.limit)
 
     client = None
@@ -135,13 +151,17 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
     if judge is None:
         judge, client = _make_judge(cfg)
     if humans_ref is not None and extractor is None:
-        from reviewgpt.evaluate.extract import LLMPointExtractor
+        if cfg.resolved_extractor() == "openai":
+            from reviewgpt.evaluate.extract import LLMPointExtractor
 
-        client = client or _llm_client(cfg)
-        extractor = LLMPointExtractor(client, cfg.llm.model)
+            client = client or _llm_client(cfg)
+            extractor = LLMPointExtractor(client, cfg.llm.model)
+        else:
+            extractor = StructuredPointExtractor()
 
     params = dump_config(cfg) | {
-        "judge": judge.name, "aspects_resolved": aspects, "references_version": references_ref.version
+        "judge": judge.name, "aspects_resolved": aspects, "references_version": references_ref.version,
+        "extractor_resolved": extractor.name if extractor is not None else None,
     }
     _refuse_mixed_settings(cfg, params, references_ref)
     inputs = [references_ref, *infer_refs] + ([humans_ref] if humans_ref else [])
@@ -163,6 +183,8 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
             for pred in predictions.get(forum, []):
                 parsed = parse_review(pred.text, ref.schema)
                 shapes[pred.system].append(review_shape(parsed, ref.schema))
+                if each_human:
+                    continue
                 unit = _Unit(forum, pred.system, pred.sample, AGGREGATE_REFERENCE,
                              text_points(pred.text, ref.schema, aspects), points_b)
                 if unit.key not in done:
@@ -171,7 +193,14 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
             stage.skip(f"{pred.system}:{forum}:{pred.sample}", "no reference review")
         if humans_ref is not None:
             assert extractor is not None
-            units += _human_units(stage, humans_ref, set(forums), extractor, done)
+            # each-human mode scores a paper with one human review too; the ceiling needs two
+            reviews, extracted = _extract_humans(stage, humans_ref, set(forums), extractor, 1 if each_human else 2)
+            units += _ceiling_units(reviews, extracted, done)
+            if each_human:
+                criticisms = aspects if aspects is not None else criticism_aspects(schemas)
+                units += _each_human_units(
+                    stage, forums, references, predictions, reviews, extracted, criticisms, done
+                )
         log.info("%d reviews to judge with %s (%d already judged)", len(units), judge.name, len(done))
         _judge_units(stage, judge, units, cfg)
 
@@ -304,10 +333,10 @@ def _refuse_mixed_settings(cfg: EvaluateConfig, params: dict, references_ref: In
         )
 
 
-def _human_units(
-    stage: StageRun, crawl_ref: InputRef, forums: set[str], extractor: PointExtractor, done: set[str]
-) -> list[_Unit]:
-    """Human reviews of the same paper judged against each other (every ordered pair).
+def _extract_humans(
+    stage: StageRun, crawl_ref: InputRef, forums: set[str], extractor: PointExtractor, min_reviews: int
+) -> tuple[dict[str, list[HumanReview]], dict[str, HumanPoints]]:
+    """The human reviews of the papers that have at least ``min_reviews``, and their extracted points.
 
     The points of each review are extracted once and kept in ``human_points.jsonl``.
     """
@@ -315,9 +344,9 @@ def _human_units(
     for paper in read_records(crawl_ref.file("papers.jsonl"), CrawledPaper):
         if paper.forum not in forums:
             continue
-        texts = [HumanReview(paper.forum, r.id, review_text(r)) for r in paper.replies if r.kind == "review"]
+        texts = [HumanReview(paper.forum, r.id, review_text(r), dict(r.fields)) for r in paper.replies if r.kind == "review"]
         texts = [review for review in texts if review.text]
-        if len(texts) >= 2:
+        if len(texts) >= min_reviews:
             reviews[paper.forum] = sorted(texts, key=lambda r: r.review_id)
     extracted = {}
     if stage.file(HUMAN_POINTS).exists():
@@ -331,7 +360,13 @@ def _human_units(
         record = HumanPoints(forum=review.forum, review_id=review.review_id, points=points, extractor=extractor.name)
         stage.append(record, HUMAN_POINTS)
         extracted[review.review_id] = record
+    return reviews, extracted
 
+
+def _ceiling_units(
+    reviews: dict[str, list[HumanReview]], extracted: dict[str, HumanPoints], done: set[str]
+) -> list[_Unit]:
+    """Human reviews of the same paper judged against each other (every ordered pair)."""
     units = []
     for forum, group in reviews.items():
         usable = [r for r in group if r.review_id in extracted]
@@ -345,6 +380,37 @@ def _human_units(
                     free_text_points(extracted[review_a.review_id].points),
                     free_text_points(extracted[review_b.review_id].points),
                 )
+                if unit.key not in done:
+                    units.append(unit)
+    return units
+
+
+def _each_human_units(
+    stage: StageRun,
+    forums: list[str],
+    references: dict[str, InstructionExample],
+    predictions: dict[str, list[Prediction]],
+    reviews: dict[str, list[HumanReview]],
+    extracted: dict[str, HumanPoints],
+    criticisms: list[str],
+    done: set[str],
+) -> list[_Unit]:
+    """Each generated review against each human review of its paper, criticisms against criticisms.
+
+    The generated side is the review's points in ``criticisms`` (by default its rejection and
+    suggestion aspects), relabelled as criticisms like the human side, so a hit can pair any of them.
+    """
+    units = []
+    for forum in forums:
+        humans = [r for r in reviews.get(forum, []) if r.review_id in extracted]
+        for pred in predictions.get(forum, []):
+            if not humans:
+                stage.skip(f"{pred.system}:{forum}:{pred.sample}", "no human review")
+                continue
+            points_a = as_criticisms(text_points(pred.text, references[forum].schema, criticisms))
+            for human in humans:
+                unit = _Unit(forum, pred.system, pred.sample, f"human:{human.review_id}", points_a,
+                             free_text_points(extracted[human.review_id].points))
                 if unit.key not in done:
                     units.append(unit)
     return units
@@ -398,6 +464,8 @@ def summarize(
     summary_of = {name: system_summary(scores[name], cfg.bootstrap, cfg.seed) for name in scores}
     return {
         "judge": judge,
+        "reference": cfg.reference,
+        "extractor": cfg.resolved_extractor() if cfg.humans or cfg.reference == "each-human" else None,
         "threshold": cfg.threshold,
         "aspects": aspects or "all",
         "within_aspect": cfg.within_aspect,

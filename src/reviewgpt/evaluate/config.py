@@ -13,6 +13,8 @@ from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARI
 from reviewgpt.llm.config import LLMConfig
 
 JudgeName = Literal["openai", "embedding"]
+ExtractorName = Literal["structured", "openai"]
+ReferenceMode = Literal["aggregated", "each-human"]
 
 
 class EvaluateConfig(StageConfig):
@@ -30,7 +32,21 @@ class EvaluateConfig(StageConfig):
     humans: str | None = Field(
         None,
         description="Crawl version with the raw human reviews, for the human-human ceiling ('latest' for "
-        "crawl's LATEST; default: none). Their key points are extracted by the LLM.",
+        "crawl's LATEST; default: none, or crawl's LATEST with reference each-human). Their key points come "
+        "from the extractor.",
+    )
+    reference: ReferenceMode = Field(
+        "aggregated",
+        description="What a generated review is scored against: 'aggregated' (the paper's merged human review "
+        "from the dataset, all aspects) or 'each-human' (each human review of the paper in turn, its criticisms "
+        "as the extractor reads them, against the review's rejection and suggestion points; the hit rate is "
+        "averaged over the paper's human reviews, as Liang et al. do and as the human-human ceiling is measured).",
+    )
+    extractor: ExtractorName | None = Field(
+        None,
+        description="How the criticisms of a human review are read: 'structured' (offline: its weaknesses and "
+        "questions fields cut into items or sentences) or 'openai' (an LLM, via the llm section, as Liang et al.). "
+        "Default: openai when an LLM is reachable, else structured.",
     )
     judge: JudgeName | None = Field(
         None,
@@ -86,6 +102,12 @@ class EvaluateConfig(StageConfig):
     def llm_available(self) -> bool:
         """Whether an OpenAI-compatible server can be called: a key in the environment or a base_url set."""
         return bool(os.environ.get(self.llm.api_key_env) or self.llm.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+    def resolved_extractor(self) -> ExtractorName:
+        """The extractor to use: the one named, else openai when an LLM is reachable, else structured."""
+        if self.extractor is not None:
+            return self.extractor
+        return "openai" if self.llm_available() else "structured"
 
     def resolved_judge(self) -> JudgeName:
         """The judge to use: the one named, else openai when an LLM is reachable, else embedding."""

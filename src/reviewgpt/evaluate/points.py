@@ -2,7 +2,7 @@
 
 A review in our text format is already a list of points per aspect: each ``<title> detail`` item
 is one point (read with :func:`reviewgpt.reviewtext.parse_review`, the one parser of the format).
-Free-text human reviews get their points from an LLM (:mod:`reviewgpt.evaluate.extract`).
+Human reviews get their points (criticisms) from an extractor (:mod:`reviewgpt.evaluate.extract`).
 """
 
 from __future__ import annotations
@@ -68,6 +68,21 @@ def review_points(review: ParsedReview, aspects: Sequence[str] | None) -> list[K
 def text_points(text: str, schema: str | None, aspects: Sequence[str] | None) -> list[KeyPoint]:
     """The points of review text in our format."""
     return review_points(parse_review(text, schema), aspects)
+
+
+def criticism_aspects(schemas: Iterable[str]) -> list[str]:
+    """The aspects of our format that hold criticisms: reasons for rejection and suggestions.
+
+    They are what a human review's extracted points are (weaknesses and questions), so a generated
+    review is scored against a human review on these aspects only.
+    """
+    names = [name for schema in dict.fromkeys(schemas) for name in ASPECT_SCHEMAS.get(schema, ())]
+    return [name for name in dict.fromkeys(names) if "rejection" in name.lower() or "suggestion" in name.lower()]
+
+
+def as_criticisms(points: Iterable[KeyPoint]) -> list[KeyPoint]:
+    """The same points under :data:`CRITICISM`, to be compared with a human review's extracted points."""
+    return [KeyPoint(CRITICISM, point.text) for point in points]
 
 
 def free_text_points(points: Iterable[ReviewPoint]) -> list[KeyPoint]:
