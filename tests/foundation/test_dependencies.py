@@ -26,7 +26,10 @@ NOT_INSTALLED = {"flash_attn": "flash-attn", "nougat": "nougat-ocr"}
 #: imported but deliberately undeclared, with why
 UNDECLARED_OK = {"triton": "ships with torch's CUDA builds; _dropout imports it only where importable"}
 #: declared but not imported, with why
-UNIMPORTED_OK = {"accelerate": "transformers' Trainer needs it at run time"}
+UNIMPORTED_OK = {
+    "accelerate": "transformers' Trainer needs it at run time",
+    "gguf": "transformers reads the embedded model's GGUF file through it (from_pretrained(gguf_file=...))",
+}
 
 
 def _norm(name: str) -> str:
