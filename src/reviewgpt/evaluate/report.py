@@ -58,6 +58,13 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
             + ", ".join(f"`{p}`" for p in inputs.get("predictions", []))
             + (f"; human reviews: `{inputs['humans']}`" if inputs.get("humans") else "")
         )
+    if summary.get("reference"):
+        lines.append(
+            f"- Reference: `{summary['reference']}`"
+            + (" (each human review of the paper in turn; hit rate averaged over them)" if summary["reference"] == "each-human" else "")
+            + (f"; human reviews' points from the `{summary['extractor']}` extractor" if summary.get("extractor") else "")
+            + "."
+        )
     lines += [
         "",
         "## Systems",
@@ -84,7 +91,8 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
     lines += ["", "## Human–human ceiling", ""]
     if human:
         lines += [
-            "Each human review against each other human review of the same paper (criticisms extracted by the LLM).",
+            "Each human review against each other human review of the same paper (criticisms from the "
+            f"`{summary.get('extractor') or 'openai'}` extractor).",
             "",
             "| papers | pairs | mean hits | mean hit rate |",
             "|---:|---:|---|---|",
