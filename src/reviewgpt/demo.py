@@ -31,7 +31,7 @@ class DemoConfig(StageConfig):
     """Options of the demo (``data_dir``, ``version``, ``verbose`` as for every stage)."""
 
     papers: int = 20
-    train_steps: int = 30
+    train_steps: int = 100
     samples: int = 2
     review_papers: int = 5
     max_input_tokens: int = 512

@@ -95,14 +95,9 @@ def test_demo_runs_every_stage_and_ends_with_the_report(demo) -> None:
 
     # the real model learnt something: its last training losses are well below its first
     losses = [json.loads(line)["loss"] for line in (data / "train" / "e2e" / "metrics.jsonl").open()]
-    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:3]) / 3, losses
+    assert sum(losses[-5:]) / 5 < 0.2 * sum(losses[:3]) / 3, losses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 0 of 14 complete reviews: after 30 CPU steps the adapter writes the four headings back "
-    "to back (as the instruction lists them) and its points after them; see docs/demo.md",
-)
 def test_most_demo_reviews_are_complete_english_reviews(demo) -> None:
     data, _ = demo
     predictions = _predictions(data)

@@ -17,7 +17,7 @@ def demo(
     config: ConfigFile = None,
     sets: Sets = None,
     papers: int | None = typer.Option(None, "--papers", min=6, help="Sample papers to generate [default: 20]."),
-    train_steps: int | None = typer.Option(None, "--train-steps", min=1, help="LoRA optimizer steps on the real model [default: 30]."),
+    train_steps: int | None = typer.Option(None, "--train-steps", min=1, help="LoRA optimizer steps on the real model [default: 100]."),
     samples: int | None = typer.Option(None, "--samples", min=1, help="Reviews per test paper [default: 2]."),
     verbose: Verbose = None,
 ) -> None:
