@@ -221,6 +221,16 @@ def prepare_model(name: str, *, force: bool = False) -> Path:
     return _publish(build, final, name)
 
 
+def packaged_adapter(name: str = DEFAULT_MODEL) -> Path | None:
+    """The LoRA adapter shipped with the package for an embedded model, if one ships.
+
+    ``reviewgpt review`` applies it by default; drop a PEFT adapter folder (``adapter_config.json``
+    and ``adapter_model.safetensors``) at ``reviewgpt/adapters/<name>/`` to ship one.
+    """
+    folder = Path(__file__).resolve().parent / "adapters" / name
+    return folder if (folder / "adapter_config.json").is_file() else None
+
+
 def resolve_model(name_or_path: str | Path | None) -> str:
     """What ``from_pretrained`` should load: the converted folder for an embedded name, else the input.
 

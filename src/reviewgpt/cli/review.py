@@ -27,8 +27,14 @@ def register(app: typer.Typer) -> None:
 def review(
     pdf: Path = typer.Argument(..., dir_okay=False, allow_dash=True, help="The paper's PDF ('-': standard input)."),
     run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
-    model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
-    adapter: Path | None = typer.Option(None, "--adapter", help="PEFT adapter to apply to --model (hf)."),
+    model: str | None = typer.Option(
+        None, "--model", help="Hub id or path (hf), or the served model name (openai) [default: smollm2-135m-instruct]."
+    ),
+    adapter: str | None = typer.Option(
+        None, "--adapter",
+        help="PEFT adapter folder to apply to the model (hf), or 'none' [default: the adapter packaged for the "
+        "default model, if one ships].",
+    ),
     backend: choices(InferConfig, "backend") | None = typer.Option(None, "--backend", help="hf (local) or openai (any compatible server)."),
     base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL."),
     samples: int | None = typer.Option(None, "--samples", min=1, help="How many reviews to write [default: 1]."),
@@ -48,14 +54,26 @@ def review(
     """
     from reviewgpt.infer import review_paper
     from reviewgpt.logging import setup_logging
+    from reviewgpt.models import DEFAULT_MODEL, packaged_adapter
     from reviewgpt.parse import parse_pdf
 
     pdf_file = stdin_to_file(pdf, "'PDF'")
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
+    adapter_path: Path | None = None
+    if adapter is not None and adapter.lower() != "none":
+        adapter_path = Path(adapter)
+    elif adapter is None and not run and backend in (None, "hf") and model in (None, DEFAULT_MODEL):
+        adapter_path = packaged_adapter(DEFAULT_MODEL)
     cfg = build_config(
-        InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter,
+        InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter_path,
         backend=backend, samples=samples, penalize_empty=penalize_empty,
     )
+    if cfg.backend == "hf" and not cfg.run and cfg.adapter is None and cfg.model == DEFAULT_MODEL:
+        typer.echo(
+            f"note: no fine-tuned adapter applied; {DEFAULT_MODEL} (the embedded base model) writes this review "
+            "and often misses the aspect format: pass --run or --adapter for a fine-tuned one",
+            err=True,
+        )
     if "samples" not in cfg.model_fields_set:  # one review unless asked: infer's default of 5 is for datasets
         cfg = cfg.model_copy(update={"samples": 1})
     setup_logging(bool(cfg.verbose))
