@@ -1,6 +1,6 @@
 """Benchmark build-dataset: N examples of about C characters each, tokenized across W processes.
 
-The text is real: paragraphs of the paper PDFs in ../shared/fixtures/pdfs (read with PyMuPDF)
+The text is real: paragraphs of the paper PDFs in tests/fixtures/pdfs (read with PyMuPDF)
 shuffled per paper with a fixed seed, and reviews built from the PeerRead review sentences. The
 tokenizer is a byte-level BPE with a 32k vocabulary trained on that text (no model download),
 with a Llama-2-style chat template. Only ``reviewgpt.dataset.run`` is timed; writing the inputs
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 def _corpus() -> tuple[list[str], list[str]]:

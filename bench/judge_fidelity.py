@@ -7,7 +7,7 @@ Measures, on the MARG GPT-4 alignment dev file, cross-validated by paper:
 and the speed of the judge on CPU. Optionally writes the shipped default calibration.
 
 Usage:
-    python bench/judge_fidelity.py --gold ../shared/fixtures/judge/marg_gpt4_alignments_dev.jsonl \
+    python bench/judge_fidelity.py --gold tests/fixtures/judge/marg_gpt4_alignments_dev.jsonl \
         [--write-default src/reviewgpt/evaluate/calibration_default.json] [--json out.json]
 """
 
@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gold", type=Path, default=Path("../shared/fixtures/judge/marg_gpt4_alignments_dev.jsonl"))
+    parser.add_argument("--gold", type=Path, default=Path("tests/fixtures/judge/marg_gpt4_alignments_dev.jsonl"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--write-default", type=Path, default=None, help="Save the full-data calibration here.")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures as JSON here.")

@@ -3,7 +3,7 @@
 Runs the whole stage (crawl records in, papers.jsonl out, worker pool with time limits) over
 the fixture PDFs repeated to about 500 papers.
 
-    python bench/parse.py [--papers 500] [--workers 1 2] [--fixtures ../shared/fixtures/pdfs]
+    python bench/parse.py [--papers 500] [--workers 1 2] [--fixtures tests/fixtures/pdfs]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=500)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--fixtures", type=Path, default=Path(__file__).resolve().parents[2] / "shared/fixtures/pdfs")
+    parser.add_argument("--fixtures", type=Path, default=Path(__file__).resolve().parents[1] / "tests/fixtures/pdfs")
     args = parser.parse_args()
     pdfs = sorted(args.fixtures.glob("*.pdf"))
     if not pdfs:

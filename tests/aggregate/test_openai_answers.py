@@ -8,6 +8,7 @@ import re
 import pytest
 
 from reviewgpt.aggregate import run
+from reviewgpt.errors import RunFailedError
 from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
 from reviewgpt.store import iter_jsonl
 from reviewgpt.testing.openai_server import FakeOpenAIServer
@@ -56,10 +57,13 @@ def test_an_empty_or_incomplete_review_is_an_item_error_with_the_raw_answer_and_
         return empty if "Pruning" in _title(body) else incomplete
 
     with FakeOpenAIServer(responder) as server:
-        report = run(openai_cfg(data_dir, server, "bad"))
+        with pytest.raises(RunFailedError, match="no record written"):  # every item invalid: the run fails
+            run(openai_cfg(data_dir, server, "bad"))
         first_requests = len(server.requests)
-    papers = report.counts["failed"]
-    assert report.counts["ok"] == 0 and papers >= 4
+    manifest = json.loads((data_dir / "aggregate" / "bad" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    papers = manifest["counts"]["failed"]
+    assert manifest["counts"]["ok"] == 0 and papers >= 4
     assert first_requests == 2 * papers  # each answer, then its repair
     errors = list(iter_jsonl(data_dir / "aggregate" / "bad" / "errors.jsonl"))
     assert {e["error"] for e in errors} == {"invalid-answer"}

@@ -12,6 +12,7 @@ import pytest
 
 from reviewgpt.llm import LLMClient
 from reviewgpt.llm.config import LLMConfig
+from reviewgpt.reviewtext import ASPECT_SCHEMAS
 from reviewgpt.store import iter_jsonl, latest_version, read_manifest
 from reviewgpt.testing.evaluate_inputs import review, write_dataset, write_predictions
 from reviewgpt.testing.openai_server import FakeOpenAIServer
@@ -65,7 +66,7 @@ def test_aggregate_where_every_answer_is_invalid_fails_and_keeps_latest(crawled)
     assert "no record written" in line and "unknown aspect" in line
     assert latest_version(crawled, "aggregate") == "a0"
     errors = list(iter_jsonl(crawled / "aggregate" / "a1" / "errors.jsonl"))
-    assert errors and all(e["error"] == "llm-call-failed" for e in errors)
+    assert errors and all(e["error"] == "invalid-answer" and e["raw"] for e in errors)  # the raw answers are kept
 
 
 def test_some_failures_exit_0_with_the_count_and_strict_makes_them_an_error(crawled) -> None:
@@ -73,8 +74,10 @@ def test_some_failures_exit_0_with_the_count_and_strict_makes_them_an_error(craw
 
     def one_bad(body: dict) -> str:  # the first paper's answer is invalid, every time
         asked_about_first = any(first_title in m["content"] for m in body["messages"])  # repair retries too
-        bad = "Not an aspect" if asked_about_first else "Significance and novelty"
-        return json.dumps({"aspects": {bad: [{"title": "New", "detail": "It is new."}]}})
+        point = [{"title": "New", "detail": "It is new."}]
+        if asked_about_first:
+            return json.dumps({"aspects": {"Not an aspect": point}})
+        return json.dumps({"aspects": {name: point for name in ASPECT_SCHEMAS["4-aspect"]}})
 
     with FakeOpenAIServer(one_bad) as server:
         base = ["aggregate-reviews", "--data-dir", str(crawled), "--aggregator", "openai", "--base-url", server.base_url]
