@@ -34,16 +34,20 @@ train() {  # the shipped config (S2-Attn), and the same run with full attention 
     $RG train --config $CONFIG "${common[@]}" --input $V --version "$RUN-fullattn" --set model.s2attn=false
 }
 
-infer() {
+infer() {  # the base model's prompt is cut to fit its native 8,192-token context with the review
     $RG infer --model smollm2-135m-instruct --system smollm2-base --samples "$SAMPLES" \
-        "${common[@]}" --input $V:test --version base
-    $RG infer --run "$RUN" --system smollm2-neurips --samples "$SAMPLES" "${common[@]}" --input $V:test --version finetuned
+        --set sampling.max_new_tokens=1200 --set hf.max_prompt_tokens=6900 "${common[@]}" --input $V:test --version base
+    $RG infer --run "$RUN" --system smollm2-neurips --samples "$SAMPLES" --set sampling.max_new_tokens=1200 \
+        "${common[@]}" --input $V:test --version finetuned
 }
 
-score() {
+score() {  # Liang et al.'s setting offline: each human review as the reference, the embedding judge
+    python scripts/generic_review_baseline.py --data-dir "$DATA" --references $V --version generic
     python scripts/frequent_points_baseline.py --data-dir "$DATA" --dataset $V --version baseline-frequent
-    $RG evaluate --predictions base,finetuned,baseline-frequent --references $V --humans $V --judge embedding \
-        "${common[@]}" --version quality
+    $RG evaluate --predictions base,finetuned,generic,baseline-frequent --references $V --reference each-human \
+        --humans $V --judge embedding --extractor structured "${common[@]}" --version quality-each-human
+    python scripts/quality_table.py --data-dir "$DATA" --evaluation quality-each-human \
+        --systems "smollm2-base=base,smollm2-neurips=finetuned,generic=generic,frequent-points=baseline-frequent"
 }
 
 case "${1:-}" in
