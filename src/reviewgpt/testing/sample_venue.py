@@ -193,7 +193,8 @@ def _review_points(paper: SamplePaper, rng: random.Random) -> dict[str, list[str
     return {
         "summary": [
             f"The paper proposes {method} for {task}, based on {mechanism}, and reports gains in {metric} "
-            f"over {baseline} on {data_a} and {data_b}."
+            f"over {baseline} on {data_a} and {data_b}. Its main contribution, {mechanism}, is a new idea "
+            f"for {area}."
         ],
         "strengths": rng.sample(strengths, 3),
         "weaknesses": rng.sample(weaknesses, 3),
