@@ -35,8 +35,12 @@ class DemoConfig(StageConfig):
     samples: int = 2
     review_papers: int = 5
     max_input_tokens: int = 512
-    max_output_tokens: int = 512
+    # reviews are cut to 320 tokens for training (the dataset stage drops whole points), so a review
+    # the adapter writes has room to finish within max_new_tokens; the n-gram ban stops a small model
+    # from writing one point again and again until that limit
+    max_output_tokens: int = 320
     max_new_tokens: int = 512
+    no_repeat_ngram_size: int = 12
     lora_layers: int = 8
     lr: float = 2e-3
     load_in_4bit: bool = False
@@ -62,24 +66,18 @@ def run(cfg: DemoConfig) -> DemoResult:
     from reviewgpt.aggregate import run as aggregate
     from reviewgpt.aggregate.config import AggregateConfig
     from reviewgpt.crawl import run as crawl
-    from reviewgpt.crawl.config import CrawlConfig
     from reviewgpt.dataset import run as build_dataset
-    from reviewgpt.dataset.config import DatasetConfig
     from reviewgpt.evaluate import run as evaluate
     from reviewgpt.evaluate.config import EvaluateConfig
     from reviewgpt.infer import run as infer
-    from reviewgpt.infer.config import InferConfig
-    from reviewgpt.modeling import load_config
     from reviewgpt.parse import run as parse
     from reviewgpt.parse.config import ParseConfig
     from reviewgpt.testing.openreview_server import OpenReviewTestServer
-    from reviewgpt.testing.sample_venue import V1_VENUE, V2_VENUE, write_sample_bundle
+    from reviewgpt.testing.sample_venue import write_sample_bundle
     from reviewgpt.train import run as train
-    from reviewgpt.train.config import TrainConfig
 
     version = cfg.version or f"demo-{new_version_name()}"
     data_dir = Path(cfg.data_dir)
-    work = data_dir / "demo" / version  # the sample venue
     result = DemoResult(version=version)
     common = {"data_dir": data_dir, "version": version, "verbose": cfg.verbose}
 
@@ -91,22 +89,53 @@ def run(cfg: DemoConfig) -> DemoResult:
         result.reports[name] = report
         return report
 
-    bundle = work / "venue"
+    bundle = data_dir / "demo" / version / "venue"
     if not (bundle / "groups.json").exists():
         write_sample_bundle(bundle, n_papers=cfg.papers)
     with OpenReviewTestServer(bundle) as server:
-        step("crawl", crawl, CrawlConfig(
-            venues=[V1_VENUE, V2_VENUE], baseurl=server.baseurl_v1, baseurl_v2=server.baseurl_v2,
-            rate=0, **common,
-        ))
+        step("crawl", crawl, _crawl_config(server, common))
     step("parse", parse, ParseConfig(workers=cfg.workers, **common))
     step("aggregate", aggregate, AggregateConfig(aggregator="structured", **common))
-
-    max_total = cfg.max_input_tokens + cfg.max_output_tokens
-    step("dataset", build_dataset, DatasetConfig(
-        tokenizer=DEFAULT_MODEL, max_total_tokens=max_total, max_input_tokens=cfg.max_input_tokens,
-        max_output_tokens=cfg.max_output_tokens, min_output_tokens=16, split=(0.7, 0.05, 0.25), workers=1, **common,
+    step("dataset", build_dataset, _dataset_config(cfg, common))
+    # a rerun with the same --version resumes every stage; a finished train run has nothing to resume
+    # (the train stage refuses to overwrite its adapter), so its report is read back instead
+    finished_train = _finished_report(data_dir, "train", version)
+    step("train", (lambda _cfg: finished_train) if finished_train else train, _train_config(cfg, common))
+    step("infer", infer, _infer_config(cfg, common))
+    step("evaluate", evaluate, EvaluateConfig(
+        predictions=[version], references=version, judge="embedding", bootstrap=200, **common,
     ))
+    return result
+
+
+def _context(cfg: DemoConfig) -> int:
+    """The trained context: infer gives the prompt what ``max_new_tokens`` leaves of it."""
+    return cfg.max_input_tokens + max(cfg.max_output_tokens, cfg.max_new_tokens)
+
+
+def _crawl_config(server, common: dict):
+    from reviewgpt.crawl.config import CrawlConfig
+    from reviewgpt.testing.sample_venue import V1_VENUE, V2_VENUE
+
+    return CrawlConfig(
+        venues=[V1_VENUE, V2_VENUE], baseurl=server.baseurl_v1, baseurl_v2=server.baseurl_v2, rate=0, **common,
+    )
+
+
+def _dataset_config(cfg: DemoConfig, common: dict):
+    from reviewgpt.dataset.config import DatasetConfig
+
+    return DatasetConfig(
+        tokenizer=DEFAULT_MODEL, max_total_tokens=_context(cfg),
+        max_input_tokens=cfg.max_input_tokens, max_output_tokens=cfg.max_output_tokens, min_output_tokens=16,
+        split=(0.7, 0.05, 0.25), workers=1, **common,
+    )
+
+
+def _train_config(cfg: DemoConfig, common: dict):
+    from reviewgpt.modeling import load_config
+    from reviewgpt.train.config import TrainConfig
+
     # LoRA on the top layers only: backward then stops there, which halves a CPU step; the review
     # format is a surface pattern those layers learn.
     n_layers = load_config(DEFAULT_MODEL).num_hidden_layers
@@ -116,28 +145,30 @@ def run(cfg: DemoConfig) -> DemoResult:
         for part in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                      "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
     ]
-    # a rerun with the same --version resumes every stage; a finished train run has nothing to resume
-    # (the train stage refuses to overwrite its adapter), so its report is read back instead
-    finished_train = _finished_report(data_dir, "train", version)
-    step("train", (lambda _cfg: finished_train) if finished_train else train, TrainConfig(
+    return TrainConfig(
         model={"name_or_path": DEFAULT_MODEL, "dtype": "float32", "load_in_4bit": cfg.load_in_4bit},
         lora={"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": targets},
         training={
-            "max_seq_len": max_total, "max_steps": cfg.train_steps, "grad_accum": 1,
-            "lr": cfg.lr, "lr_scheduler": "cosine", "warmup_steps": 2, "save_steps": cfg.train_steps,
-            "gradient_checkpointing": False, "optim": "adamw_torch",
+            "max_seq_len": _context(cfg), "max_steps": cfg.train_steps,
+            "grad_accum": 1, "lr": cfg.lr, "lr_scheduler": "cosine", "warmup_steps": 2,
+            "save_steps": cfg.train_steps, "gradient_checkpointing": False, "optim": "adamw_torch",
         },
         **common,
-    ))
-    step("infer", infer, InferConfig(
+    )
+
+
+def _infer_config(cfg: DemoConfig, common: dict):
+    from reviewgpt.infer.config import InferConfig
+
+    version = common["version"]
+    return InferConfig(
         run=version, samples=cfg.samples, input=f"{version}:test", limit=cfg.review_papers,
-        sampling={"max_new_tokens": cfg.max_new_tokens, "temperature": 0.3, "top_p": 0.9},
+        sampling={
+            "max_new_tokens": cfg.max_new_tokens, "temperature": 0.3, "top_p": 0.9,
+            "no_repeat_ngram_size": cfg.no_repeat_ngram_size,
+        },
         hf={"device": "cpu"}, **common,
-    ))
-    step("evaluate", evaluate, EvaluateConfig(
-        predictions=[version], references=version, judge="embedding", bootstrap=200, **common,
-    ))
-    return result
+    )
 
 
 def _finished_report(data_dir: Path, stage: str, version: str) -> StageReport | None:

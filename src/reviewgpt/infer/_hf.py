@@ -126,12 +126,14 @@ class HFBackend:
     # ------------------------------------------------------------------ generation
 
     def _processors(self):
+        """The batch's logits processors (the n-gram ban keeps state, so one list per batch)."""
         from reviewgpt.infer._processors import EmptyAspectPenalty, build_processors
 
         s = self.cfg.sampling
         penalty = EmptyAspectPenalty(self.tokenizer, self.cfg.penalize_empty) if self.cfg.penalize_empty else None
         return build_processors(
-            temperature=s.temperature, top_p=s.top_p, repetition_penalty=s.repetition_penalty, empty_penalty=penalty
+            temperature=s.temperature, top_p=s.top_p, repetition_penalty=s.repetition_penalty, empty_penalty=penalty,
+            no_repeat_ngram_size=s.no_repeat_ngram_size,
         )
 
     def generate(self, prompts: Sequence[PreparedPrompt]) -> Iterator[tuple[PreparedPrompt, int, SampleOutput]]:
@@ -140,7 +142,6 @@ class HFBackend:
 
         s = self.cfg.sampling
         params = SamplingParams(max_new_tokens=s.max_new_tokens, temperature=s.temperature, stop_at_eos=True)
-        processors = self._processors()
         generator = torch.Generator(device=self.device)  # the reference engine's (one stream per batch)
         if s.seed is not None:
             generator.manual_seed(s.seed)
@@ -167,6 +168,7 @@ class HFBackend:
             for batch in batches:
                 started = time.perf_counter()
                 items = [group[i] for i in batch]
+                processors = self._processors()
                 if self.cfg.hf.engine == "shared":
                     outputs = generate_shared(
                         self.model, [PromptBatchItem(i, p.prompt_ids) for i, p in enumerate(items)], n, params,

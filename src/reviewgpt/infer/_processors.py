@@ -1,4 +1,4 @@
-"""Logits processors: the sampling warpers from config, and the empty-aspect penalty.
+"""Logits processors: the sampling warpers from config, the empty-aspect penalty, and the n-gram ban.
 
 The seeds' v5 model lost most of its hits to refusals such as ``<No related terms>`` written
 under an aspect instead of points. :class:`EmptyAspectPenalty` lowers, by ``penalty`` logits,
@@ -95,14 +95,54 @@ class EmptyAspectPenalty:
         return scores
 
 
+class NoRepeatNGram:
+    """Ban every token that would write an n-gram of ``size`` tokens a second time in one review.
+
+    Unlike transformers' ``no_repeat_ngram_size``, only the generated tokens count: a review may
+    quote the paper (the prompt) but not repeat itself, which is how a small model's reviews fail
+    (the same point written again until the token limit). The first call's sequence length marks
+    where generation starts, so one instance serves one batch: build a new one per batch.
+
+    Args:
+        size: n-gram length in tokens (at least 2).
+    """
+
+    def __init__(self, size: int):
+        if size < 2:
+            raise ValueError(f"no-repeat n-gram size must be at least 2, got {size}")
+        self.size = size
+        self.start: int | None = None
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if self.start is None:
+            self.start = input_ids.shape[1]
+        generated = input_ids[:, self.start :]
+        if generated.shape[1] < self.size:
+            return scores
+        windows = generated.unfold(1, self.size, 1)  # [rows, positions, size]: every n-gram written
+        suffix = generated[:, generated.shape[1] - self.size + 1 :]  # the n-1 tokens the next one extends
+        seen = (windows[:, :, :-1] == suffix[:, None, :]).all(dim=-1)  # [rows, positions]
+        rows, positions = seen.nonzero(as_tuple=True)
+        if rows.numel() == 0:
+            return scores
+        scores = scores.clone()
+        scores[rows, windows[rows, positions, -1]] = float("-inf")
+        return scores
+
+
 def build_processors(
     *,
     temperature: float,
     top_p: float,
     repetition_penalty: float,
     empty_penalty: EmptyAspectPenalty | None = None,
+    no_repeat_ngram_size: int = 0,
 ) -> LogitsProcessorList:
-    """The processors a sampling config implies, in transformers' order: penalties, then warpers."""
+    """The processors a sampling config implies, in transformers' order: penalties, then warpers.
+
+    With ``no_repeat_ngram_size`` the list holds a :class:`NoRepeatNGram`, which keeps state:
+    build one list per batch.
+    """
     from transformers import (
         LogitsProcessorList,
         RepetitionPenaltyLogitsProcessor,
@@ -115,6 +155,8 @@ def build_processors(
         processors.append(RepetitionPenaltyLogitsProcessor(repetition_penalty))
     if empty_penalty is not None:
         processors.append(empty_penalty)
+    if no_repeat_ngram_size:
+        processors.append(NoRepeatNGram(no_repeat_ngram_size))
     if temperature > 0:
         if temperature != 1.0:
             processors.append(TemperatureLogitsWarper(temperature))

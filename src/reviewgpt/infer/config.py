@@ -19,6 +19,9 @@ class SamplingConfig(StrictModel):
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature; 0 is greedy.")
     top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass (1: off).")
     repetition_penalty: float = Field(1.0, ge=1.0, description="CTRL repetition penalty (1: off).")
+    no_repeat_ngram_size: int = Field(
+        0, ge=0, description="Never write an n-gram of this many tokens twice in one review (0: off; hf backend)."
+    )
     max_new_tokens: int = Field(1024, ge=1, description="Tokens per review at most.")
     seed: int | None = Field(0, description="Seed of the sampling RNG (None: a different draw each run).")
 
@@ -100,6 +103,10 @@ class InferConfig(StageConfig):
             raise ValueError("--adapter applies to the hf backend; an openai server serves its own adapters (vLLM --lora-modules)")
         if self.adapter is not None and self.model is None:
             raise ValueError("--adapter needs --model (the base it was trained on); with --run the run's adapter is used")
+        if self.sampling.no_repeat_ngram_size == 1:
+            raise ValueError("sampling.no_repeat_ngram_size must be 0 (off) or at least 2")
+        if self.backend == "openai" and self.sampling.no_repeat_ngram_size:
+            raise ValueError("sampling.no_repeat_ngram_size applies to the hf backend; an OpenAI-compatible API has no such option")
         if self.schema_name is not None and self.schema_name not in ASPECT_SCHEMAS:
             raise ValueError(f"schema_name must be one of {sorted(ASPECT_SCHEMAS)}")
         return self
