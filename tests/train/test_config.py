@@ -140,10 +140,9 @@ def test_incomplete_rope_scaling_is_a_config_error():
 def _dataset_version(data_dir: Path, version: str, review_schema: str, tokenizer: dict | None = None) -> None:
     from reviewgpt.store import StageRun
 
-    from .conftest import example
+    from .conftest import DATASET_PARAMS, example
 
-    with StageRun(data_dir, "dataset", version, params={"review_schema": review_schema},
-                  records="train.jsonl", id_key="id") as stage:
+    with StageRun(data_dir, "dataset", version, params={**DATASET_PARAMS, "review_schema": review_schema}) as stage:
         if tokenizer is not None:
             stage.extra["tokenizer"] = tokenizer
         for i in range(2):

@@ -13,6 +13,7 @@ from typing import Any
 
 from reviewgpt.aggregate._selection import Selection, SourceReview, select_reviews
 from reviewgpt.aggregate.config import AggregateConfig
+from reviewgpt.artifacts import AGGREGATE, CRAWL
 from reviewgpt.config import dump_config
 from reviewgpt.logging import get_logger
 from reviewgpt.records import AggregatedReview, CrawledPaper
@@ -23,7 +24,7 @@ __all__ = ["AggregateConfig", "run"]
 
 log = get_logger(__name__)
 
-RECORDS = "reviews.jsonl"
+RECORDS = AGGREGATE.records.name
 
 
 def run(cfg: AggregateConfig) -> StageReport:
@@ -40,7 +41,7 @@ def run(cfg: AggregateConfig) -> StageReport:
         max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
-        work, dropped = _select(cfg, crawl.file("papers.jsonl"), done, stage)
+        work, dropped = _select(cfg, crawl.file(CRAWL.records), done, stage)
         stage.extra["dropped_replies"] = dict(dropped)
         stage.extra["aggregator"] = _aggregator_name(cfg)
         if cfg.aggregator == "structured":
@@ -172,7 +173,7 @@ def _dry_run(cfg: AggregateConfig, crawl) -> StageReport:
         from reviewgpt.store import iter_jsonl
 
         done = {obj["forum"] for obj in iter_jsonl(version_dir / RECORDS)}
-    work, dropped = _select(cfg, crawl.file("papers.jsonl"), done, None)
+    work, dropped = _select(cfg, crawl.file(CRAWL.records), done, None)
     extra: dict[str, Any] = {"dry_run": True, "aggregator": _aggregator_name(cfg), "papers": len(work),
                              "already_done": len(done), "dropped_replies": dict(dropped)}
     if cfg.aggregator == "openai":

@@ -100,7 +100,7 @@ def run(cfg: InferConfig) -> StageReport:
         requests = requests[: cfg.limit]
     with StageRun(
         cfg.data_dir, "infer", cfg.version, params=dump_config(cfg), inputs=[ref],
-        records="predictions.jsonl", id_key="forum,sample", max_failures=cfg.failure_limit,
+        max_failures=cfg.failure_limit,
     ) as run:
         done = run.done_ids()
         wanted = []
