@@ -159,18 +159,21 @@ class EvaluateOutput(StageOutput):
     report: Artifact = Artifact("report.md", "the human-readable report")
 
 
+#: where manifests written before the rename to ``review_schema`` kept it (aggregate's, train's and infer's)
+_OLD_SCHEMA_KEYS = ("params.aspect_schema", "params.schema_name")
+
 CRAWL = CrawlOutput("crawl", _records("papers", "one submission with its replies", CrawledPaper))
 PARSE = ParseOutput("parse", _records("papers", "one paper's text", ParsedPaper))
 AGGREGATE = AggregateOutput(
     "aggregate", _records("reviews", "one merged review per paper", AggregatedReview),
     manifest_fields=(
-        ManifestField("params.review_schema", "the aspects of the reviews", aliases=("params.aspect_schema",)),
+        ManifestField("params.review_schema", "the aspects of the reviews", aliases=_OLD_SCHEMA_KEYS),
     ),
 )
 DATASET = DatasetOutput(
     "dataset", _TRAIN_SPLIT,
     manifest_fields=(
-        ManifestField("params.review_schema", "the schema train learns to write"),
+        ManifestField("params.review_schema", "the schema train learns to write", aliases=_OLD_SCHEMA_KEYS),
         ManifestField("params.tokenizer", "the tokenizer the budgets were counted with"),
         ManifestField("params.max_input_tokens", "most prompt tokens of an example"),
         ManifestField("params.max_output_tokens", "most review tokens of an example"),

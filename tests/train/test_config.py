@@ -155,8 +155,8 @@ def test_the_run_takes_the_datasets_schema_and_refuses_another(data_dir, tiny_ll
     _dataset_version(data_dir, "d7", "7-aspect")
     cfg = make_config(data_dir, tiny_llama, "r7")
     assert preflight(cfg.model_copy(update={"input": "d7"})).schema == "7-aspect"
-    with pytest.raises(ConfigError, match="schema_name 4-aspect does not match dataset 'd7'.*7-aspect"):
-        preflight(cfg.model_copy(update={"input": "d7", "schema_name": "4-aspect"}))
+    with pytest.raises(ConfigError, match="review_schema 4-aspect does not match dataset 'd7'.*7-aspect"):
+        preflight(cfg.model_copy(update={"input": "d7", "review_schema": "4-aspect"}))
 
 
 def test_a_tokenizer_other_than_the_datasets_fails_before_loading(data_dir, tiny_llama, make_config, monkeypatch):

@@ -41,10 +41,10 @@ def preflight(cfg: TrainConfig) -> Preflight:
     dataset = resolve_input(cfg.data_dir, "dataset", cfg.input)
     dataset.file(DATASET.train)
     info = DatasetInfo.read(dataset.path, dataset.version)
-    if cfg.schema_name and cfg.schema_name != info.review_schema:
+    if cfg.review_schema and cfg.review_schema != info.review_schema:
         raise ConfigError(
-            f"schema_name {cfg.schema_name} does not match dataset '{dataset.version}', built with "
-            f"review_schema {info.review_schema}; drop schema_name to use the dataset's"
+            f"review_schema {cfg.review_schema} does not match dataset '{dataset.version}', built with "
+            f"review_schema {info.review_schema}; drop review_schema to use the dataset's"
         )
     schema = info.review_schema
 
