@@ -95,24 +95,13 @@ class StageOutput:
                 found.append(value)
         return found
 
+    def artifact(self, name: str) -> Artifact | None:
+        """The described file called ``name``; None for a file not described here."""
+        return next((a for a in self.artifacts() if a.name == name), None)
+
 
 def _records(name: str, about: str, model: type[BaseModel], id_key: str = "forum") -> Artifact:
     return Artifact(name + JSONL, about, model, id_key)
-
-
-@dataclass(frozen=True)
-class CrawlOutput(StageOutput):
-    pass
-
-
-@dataclass(frozen=True)
-class ParseOutput(StageOutput):
-    pass
-
-
-@dataclass(frozen=True)
-class AggregateOutput(StageOutput):
-    pass
 
 
 _TRAIN_SPLIT = _records("train", "training examples", InstructionExample, "id")
@@ -146,11 +135,6 @@ class TrainOutput(StageOutput):
 
 
 @dataclass(frozen=True)
-class InferOutput(StageOutput):
-    pass
-
-
-@dataclass(frozen=True)
 class EvaluateOutput(StageOutput):
     human_points: Artifact = _records(
         "human_points", "criticisms extracted from each human review", HumanPoints, "review_id"
@@ -159,21 +143,21 @@ class EvaluateOutput(StageOutput):
     report: Artifact = Artifact("report.md", "the human-readable report")
 
 
-#: where manifests written before the rename to ``review_schema`` kept it (aggregate's, train's and infer's)
-_OLD_SCHEMA_KEYS = ("params.aspect_schema", "params.schema_name")
-
-CRAWL = CrawlOutput("crawl", _records("papers", "one submission with its replies", CrawledPaper))
-PARSE = ParseOutput("parse", _records("papers", "one paper's text", ParsedPaper))
-AGGREGATE = AggregateOutput(
+CRAWL = StageOutput("crawl", _records("papers", "one submission with its replies", CrawledPaper))
+PARSE = StageOutput("parse", _records("papers", "one paper's text", ParsedPaper))
+AGGREGATE = StageOutput(
     "aggregate", _records("reviews", "one merged review per paper", AggregatedReview),
     manifest_fields=(
-        ManifestField("params.review_schema", "the aspects of the reviews", aliases=_OLD_SCHEMA_KEYS),
+        ManifestField(
+            "params.review_schema", "the aspects of the reviews",
+            aliases=("params.aspect_schema",),  # its name in manifests written before the rename
+        ),
     ),
 )
 DATASET = DatasetOutput(
     "dataset", _TRAIN_SPLIT,
     manifest_fields=(
-        ManifestField("params.review_schema", "the schema train learns to write", aliases=_OLD_SCHEMA_KEYS),
+        ManifestField("params.review_schema", "the schema train learns to write"),
         ManifestField("params.tokenizer", "the tokenizer the budgets were counted with"),
         ManifestField("params.max_input_tokens", "most prompt tokens of an example"),
         ManifestField("params.max_output_tokens", "most review tokens of an example"),
@@ -182,7 +166,7 @@ DATASET = DatasetOutput(
     ),
 )
 TRAIN = TrainOutput("train", Artifact("metrics" + JSONL, "one line per logged step", None, "step"))
-INFER = InferOutput("infer", _records("predictions", "one generated review per paper and sample", Prediction,
+INFER = StageOutput("infer", _records("predictions", "one generated review per paper and sample", Prediction,
                                       "forum,sample"))
 EVALUATE = EvaluateOutput(
     "evaluate", _records("matches", "matched key points per system, paper, sample and reference", MatchResult,

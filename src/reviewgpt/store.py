@@ -286,9 +286,9 @@ class StageRun:
         self.path = stage_dir(self.data_dir, stage) / self.version
         self.params = params or {}
         self.inputs = list(inputs)
-        described = output_of(stage).records
-        self.records = os.fspath(records) if records is not None else described.name
-        self.id_key = id_key or (described.id_key if self.records == described.name else None) or "forum"
+        self.records = os.fspath(records) if records is not None else output_of(stage).records.name
+        described = output_of(stage).artifact(self.records)
+        self.id_key = id_key or (described.id_key if described else None) or "forum"
         self.max_failures = max_failures
         self.counts: Counter[str] = Counter(ok=0, skipped=0, failed=0)
         self.skip_reasons: Counter[str] = Counter()

@@ -118,3 +118,11 @@ def test_dataset_info_names_a_missing_field(tmp_path):
 
 def test_dataset_info_without_a_tokenizer_identity_is_readable(tmp_path):
     assert DatasetInfo.read(_manifest(tmp_path / "d1", PARAMS)).tokenizer_identity is None
+
+
+def test_a_described_records_file_brings_its_id_key(data_dir):
+    with StageRun(data_dir, "dataset", "v1", records=DATASET.test) as run:
+        run.append({"id": "p1", "forum": "ignored"})
+    assert run.id_key == "id"
+    with StageRun(data_dir, "dataset", "v1", records=DATASET.test) as again:
+        assert again.done_ids() == {"p1"}

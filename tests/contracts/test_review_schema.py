@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from typer.testing import CliRunner
 
 from reviewgpt.aggregate.config import AggregateConfig
-from reviewgpt.artifacts import AGGREGATE, DatasetInfo, manifest_value
+from reviewgpt.artifacts import AGGREGATE, manifest_value
 from reviewgpt.cli import app
 from reviewgpt.config import load_config
 from reviewgpt.errors import ConfigError
@@ -75,12 +73,8 @@ def test_the_deprecated_flag_is_hidden_from_help():
     assert "--review-schema" in result.output and "--schema " not in result.output
 
 
-def test_manifests_with_only_the_old_key_are_read(tmp_path):
-    old = {"params": {"aspect_schema": "7-aspect"}}
-    assert manifest_value(old, AGGREGATE.manifest_fields[0]) == "7-aspect"
-    folder = tmp_path / "d0"
-    folder.mkdir()
-    params = {"schema_name": "7-aspect", "tokenizer": "t", "max_input_tokens": 1, "max_output_tokens": 1,
-              "max_total_tokens": 2}
-    (folder / "manifest.json").write_text(json.dumps({"params": params}))
-    assert DatasetInfo.read(folder).review_schema == "7-aspect"
+def test_manifests_with_only_the_old_key_are_read():
+    [field] = AGGREGATE.manifest_fields
+    assert manifest_value({"params": {"aspect_schema": "7-aspect"}}, field) == "7-aspect"
+    assert manifest_value({"params": {"review_schema": "4-aspect", "aspect_schema": "7-aspect"}}, field) == "4-aspect"
+    assert manifest_value({"params": {}}, field) is None
