@@ -144,7 +144,10 @@ class EvaluateOutput(StageOutput):
 
 
 CRAWL = StageOutput("crawl", _records("papers", "one submission with its replies", CrawledPaper))
-PARSE = StageOutput("parse", _records("papers", "one paper's text", ParsedPaper))
+PARSE = StageOutput(
+    "parse", _records("papers", "one paper's text", ParsedPaper),
+    manifest_fields=(ManifestField("inputs", "the crawl version it read (build-dataset's default crawl input)"),),
+)
 AGGREGATE = StageOutput(
     "aggregate", _records("reviews", "one merged review per paper", AggregatedReview),
     manifest_fields=(
@@ -201,7 +204,8 @@ def manifest_value(manifest: dict[str, Any], field: ManifestField) -> Any:
     return None
 
 
-def _field(output: StageOutput, path: str) -> ManifestField:
+def manifest_field(output: StageOutput, path: str) -> ManifestField:
+    """The described manifest key ``path`` of ``output`` (StopIteration when it is not described)."""
     return next(f for f in output.manifest_fields if f.path == path)
 
 
@@ -228,7 +232,7 @@ class DatasetInfo:
         """
 
         def need(path: str) -> Any:
-            value = manifest_value(manifest, _field(DATASET, path))
+            value = manifest_value(manifest, manifest_field(DATASET, path))
             if value is None:
                 raise StoreError(
                     f"dataset version '{version}' manifest {where} has no {path}: rebuild the dataset "
@@ -243,7 +247,7 @@ class DatasetInfo:
             max_input_tokens=int(need("params.max_input_tokens")),
             max_output_tokens=int(need("params.max_output_tokens")),
             max_total_tokens=int(need("params.max_total_tokens")),
-            tokenizer_identity=manifest_value(manifest, _field(DATASET, "extra.tokenizer")),
+            tokenizer_identity=manifest_value(manifest, manifest_field(DATASET, "extra.tokenizer")),
         )
 
     @classmethod

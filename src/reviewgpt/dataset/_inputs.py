@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewgpt.artifacts import AGGREGATE, CRAWL, PARSE
+from reviewgpt.artifacts import AGGREGATE, CRAWL, PARSE, manifest_field, manifest_value
 from reviewgpt.dataset._budget import content_chars
 from reviewgpt.errors import StoreError
 from reviewgpt.logging import get_logger
@@ -65,7 +65,7 @@ def find_crawl(data_dir: Path, parse_ref: InputRef, version: str | None) -> Inpu
     if version:
         return resolve_input(data_dir, "crawl", version)
     manifest = read_manifest(parse_ref.path) or {}
-    for entry in manifest.get("inputs", []):
+    for entry in manifest_value(manifest, manifest_field(PARSE, "inputs")) or []:
         if entry.get("stage") == "crawl" and entry.get("version"):
             try:
                 return resolve_input(data_dir, "crawl", entry["version"])

@@ -156,11 +156,11 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         # the RoPE scaling beside the adapter, where infer and vLLM (--hf-overrides) read it
         write_base_config_overrides(run_dir / "adapter", base_config_overrides(model.config))
         write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
+        (run_dir / TRAIN.config.name).write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
     eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers
     if write is None:
         return {}
-    plot_losses(run_dir / METRICS, run_dir / "loss.png")
+    plot_losses(run_dir / METRICS, run_dir / TRAIN.loss_plot.name)
     extra: dict[str, Any] = {
         "train_examples": len(train.examples),
         "train_tokens": train.tokens,
