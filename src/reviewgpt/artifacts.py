@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from reviewgpt.errors import StoreError
+from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.records.aggregate import AggregatedReview
 from reviewgpt.records.crawl import CrawledPaper
 from reviewgpt.records.dataset import SPLITS, InstructionExample
@@ -119,10 +119,10 @@ class DatasetOutput(StageOutput):
         """The records file of split ``name`` (one of ``train``, ``val``, ``test``).
 
         Raises:
-            ValueError: not a split name.
+            ConfigError: not a split name (a dataset version has no other file).
         """
         if name not in SPLITS:
-            raise ValueError(f"split {name!r} is not one of {SPLITS}")
+            raise ConfigError(f"split {name!r} is not one of {', '.join(SPLITS)}")
         return getattr(self, name)
 
 

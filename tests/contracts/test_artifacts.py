@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewgpt.artifacts import AGGREGATE, DATASET, EVALUATE, INFER, OUTPUTS, DatasetInfo, output_of
-from reviewgpt.errors import StoreError
+from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.records import InstructionExample
 from reviewgpt.store import STAGES, StageRun, resolve_input
 
@@ -62,7 +62,7 @@ def test_every_stage_is_described_once_with_a_record_file():
         assert out.records.id_key, out.stage
     assert INFER.records.id_key == "forum,sample"
     assert DATASET.split("val") is DATASET.val
-    with pytest.raises(ValueError, match="not one of"):
+    with pytest.raises(ConfigError, match="split 'dev' is not one of train, val, test"):
         DATASET.split("dev")
 
 
