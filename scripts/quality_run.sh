@@ -24,7 +24,7 @@ prepare() {
     python scripts/neurips_corpus.py --mirror "$MIRROR" --out "$DATA/sources/$V" --with-text-only
     $RG crawl --source peerread --path "$DATA/sources/$V" --venue NeurIPS.cc/2025/Conference "${common[@]}" --version $V
     $RG parse --parser docling "${common[@]}" --version $V
-    $RG aggregate-reviews --aggregator structured --schema 4-aspect "${common[@]}" --version $V
+    $RG aggregate-reviews --aggregator structured --review-schema 4-aspect "${common[@]}" --version $V
     $RG build-dataset --tokenizer smollm2-135m-instruct --max-total-tokens 12288 --max-input-tokens 11000 \
         --max-output-tokens 1200 --split 0.90,0.02,0.08 "${common[@]}" --input $V --version $V
 }

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     parser.add_argument("--evaluation", required=True, help="evaluate version")
     parser.add_argument("--systems", required=True, help="label=infer version, comma-separated, in row order")
-    parser.add_argument("--schema", default="4-aspect")
+    parser.add_argument("--review-schema", "--schema", dest="schema", default="4-aspect")
     parser.add_argument("--bootstrap", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -9,11 +9,12 @@ naming the key and the file.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reviewgpt.errors import ConfigError
 
@@ -24,8 +25,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
 
 
+def warn_deprecated(old: str, new: str) -> None:
+    """One line on stderr: ``old`` still works for now, ``new`` is its name."""
+    print(f"reviewgpt: warning: {old} is deprecated, use {new}", file=sys.stderr)
+
+
 class StageConfig(StrictModel):
     """Options every stage takes."""
+
+    #: top-level config keys renamed: old name -> new name. The old key still works, with a
+    #: deprecation warning; giving both with different values is an error.
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {}
 
     data_dir: Path = Field(Path("data"), description="Root of the stage folders.")
     version: str | None = Field(None, description="Name of the output version (default: the time).")
@@ -36,6 +46,23 @@ class StageConfig(StrictModel):
     max_failures: int | None = Field(
         None, ge=0, description="More failed items than this fail the run (default: any number, if one record was written)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: object) -> object:
+        if not isinstance(data, dict) or not cls.RENAMED_KEYS:
+            return data
+        data = dict(data)
+        for old, new in cls.RENAMED_KEYS.items():
+            if old not in data:
+                continue
+            value = data.pop(old)
+            warn_deprecated(f"config key '{old}'", f"'{new}'")
+            if data.get(new) is not None and value is not None and data[new] != value:
+                raise ValueError(f"'{old}' (deprecated) and '{new}' disagree ({value!r}, {data[new]!r}): give only '{new}'")
+            if data.get(new) is None:
+                data[new] = value
+        return data
 
     @property
     def failure_limit(self) -> int | None:

@@ -37,6 +37,7 @@ import jsonlines
 from pydantic import BaseModel
 
 from reviewgpt import __version__
+from reviewgpt.artifacts import ERRORS, PREVIOUS_ERRORS, output_of
 from reviewgpt.errors import RunFailedError, StoreError
 from reviewgpt.logging import add_file_handler, get_logger, remove_handler
 
@@ -46,7 +47,6 @@ log = get_logger(__name__)
 STAGES: tuple[str, ...] = ("crawl", "parse", "aggregate", "dataset", "train", "infer", "evaluate")
 
 MANIFEST = "manifest.json"
-ERRORS = "errors.jsonl"
 LATEST = "LATEST"
 LOCK = ".lock"
 
@@ -98,7 +98,12 @@ class InputRef:
     version: str
     path: Path
 
-    def file(self, name: str) -> Path:
+    def file(self, name: str | os.PathLike[str]) -> Path:
+        """The path of ``name`` (an :class:`~reviewgpt.artifacts.Artifact` or a file name) in this version.
+
+        Raises:
+            StoreError: the version has no such file.
+        """
         path = self.path / name
         if not path.exists():
             raise StoreError(f"{self.stage} version '{self.version}' has no {name} ({path})")
@@ -233,7 +238,7 @@ class StageRun:
 
         with StageRun(data_dir, "parse", version, params=cfg.model_dump(mode="json"),
                       inputs=[crawl_ref]) as run:
-            done = run.done_ids("papers.jsonl")
+            done = run.done_ids()
             for paper in papers:
                 if paper.forum in done:
                     continue
@@ -254,8 +259,9 @@ class StageRun:
         version: the output version name; a new time-based name when None.
         params: the resolved configuration, saved in the manifest.
         inputs: the versions this run reads.
-        records: the main records file name; ``done_ids``/``append`` default to it.
-        id_key: the field that identifies an item in the records file.
+        records: the main records file; ``done_ids``/``append`` default to it (default: the stage's
+            records file in :mod:`reviewgpt.artifacts`).
+        id_key: the field that identifies an item in the records file (default: the artifact's).
         max_failures: how many failed items a run may have and still finish (None: any number
             while at least one record was written; 0: ``--strict``).
     """
@@ -268,8 +274,8 @@ class StageRun:
         *,
         params: dict[str, Any] | None = None,
         inputs: Iterable[InputRef] = (),
-        records: str = "papers.jsonl",
-        id_key: str = "forum",
+        records: str | os.PathLike[str] | None = None,
+        id_key: str | None = None,
         max_failures: int | None = None,
     ):
         if stage not in STAGES:
@@ -280,8 +286,9 @@ class StageRun:
         self.path = stage_dir(self.data_dir, stage) / self.version
         self.params = params or {}
         self.inputs = list(inputs)
-        self.records = records
-        self.id_key = id_key
+        self.records = os.fspath(records) if records is not None else output_of(stage).records.name
+        described = output_of(stage).artifact(self.records)
+        self.id_key = id_key or (described.id_key if described else None) or "forum"
         self.max_failures = max_failures
         self.counts: Counter[str] = Counter(ok=0, skipped=0, failed=0)
         self.skip_reasons: Counter[str] = Counter()
@@ -311,7 +318,7 @@ class StageRun:
                 self.counts["ok"] = count_lines(records)
             errors = self.path / ERRORS
             if errors.exists():  # failures of an earlier attempt are retried, so their lines go
-                os.replace(errors, self.path / "errors.previous.jsonl")
+                os.replace(errors, self.path / PREVIOUS_ERRORS)
             self._errors = jsonlines.open(errors, mode="w", flush=True)
             self._log_handler = add_file_handler(self.path / "run.log")
             self._write_manifest("running")
@@ -372,11 +379,11 @@ class StageRun:
 
     # -- records
 
-    def file(self, name: str) -> Path:
+    def file(self, name: str | os.PathLike[str]) -> Path:
         """Path of a file in this version's folder (for outputs that are not JSONL records)."""
         return self.path / name
 
-    def done_ids(self, name: str | None = None, key: str | None = None) -> set[str]:
+    def done_ids(self, name: str | os.PathLike[str] | None = None, key: str | None = None) -> set[str]:
         """Ids already written to ``name`` by an earlier attempt at this version."""
         path = self.path / (name or self.records)
         key = key or self.id_key
@@ -386,9 +393,11 @@ class StageRun:
         done = {str(_get_key(obj, key)) for obj in iter_jsonl(path)}
         return done
 
-    def append(self, record: BaseModel | dict[str, Any], name: str | None = None, *, count: bool = True) -> None:
+    def append(
+        self, record: BaseModel | dict[str, Any], name: str | os.PathLike[str] | None = None, *, count: bool = True
+    ) -> None:
         """Append one record and flush it, so a kill after this call cannot lose it."""
-        name = name or self.records
+        name = os.fspath(name) if name is not None else self.records
         writer = self._writers.get(name)
         if writer is None:
             path = self.path / name
@@ -421,7 +430,7 @@ class StageRun:
         self.skip_reasons[reason] += 1
         log.debug("%s: skipped (%s)", item_id, reason)
 
-    def write_json(self, name: str, obj: Any) -> Path:
+    def write_json(self, name: str | os.PathLike[str], obj: Any) -> Path:
         path = self.path / name
         write_json_atomic(path, obj)
         return path

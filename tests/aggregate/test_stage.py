@@ -122,7 +122,7 @@ def test_max_cost_stops_cleanly_and_a_rerun_continues(data_dir, real_papers):
 def test_cli_runs_the_structured_aggregator(data_dir, real_papers):
     write_crawl(data_dir, real_papers)
     result = CliRunner().invoke(
-        app, ["aggregate-reviews", "--data-dir", str(data_dir), "--version", "cli", "--schema", "7-aspect"]
+        app, ["aggregate-reviews", "--data-dir", str(data_dir), "--version", "cli", "--review-schema", "7-aspect"]
     )
     assert result.exit_code == 0, result.output
     assert "aggregate cli: ok=" in result.output

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from reviewgpt.artifacts import DATASET
+from reviewgpt.dataset.config import DatasetConfig
 from reviewgpt.records.dataset import InstructionExample
 from reviewgpt.store import StageRun
+
+#: a dataset manifest's params as build-dataset writes them (train reads the schema and budgets there)
+DATASET_PARAMS = DatasetConfig().model_dump(mode="json")
 
 INSTRUCTION = "Write a review of this paper."
 PAPER = "[TITLE]\nA study of {i}\n\n[ABSTRACT]\nWe study topic {i} with method {j} and find results."
@@ -59,11 +64,11 @@ def tiny_mistral(tmp_path_factory, tiny_tokenizer_dir) -> Path:
 @pytest.fixture
 def dataset(data_dir: Path) -> Path:
     """A finished dataset version ``v1`` with 8 train and 2 val examples."""
-    with StageRun(data_dir, "dataset", "v1", records="train.jsonl", id_key="id") as run:
+    with StageRun(data_dir, "dataset", "v1", params=DATASET_PARAMS) as run:
         for i in range(8):
             run.append(example(i))
         for i in range(8, 10):
-            run.append(example(i), "val.jsonl")
+            run.append(example(i), DATASET.val)
     return data_dir
 
 

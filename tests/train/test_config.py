@@ -140,10 +140,9 @@ def test_incomplete_rope_scaling_is_a_config_error():
 def _dataset_version(data_dir: Path, version: str, review_schema: str, tokenizer: dict | None = None) -> None:
     from reviewgpt.store import StageRun
 
-    from .conftest import example
+    from .conftest import DATASET_PARAMS, example
 
-    with StageRun(data_dir, "dataset", version, params={"review_schema": review_schema},
-                  records="train.jsonl", id_key="id") as stage:
+    with StageRun(data_dir, "dataset", version, params={**DATASET_PARAMS, "review_schema": review_schema}) as stage:
         if tokenizer is not None:
             stage.extra["tokenizer"] = tokenizer
         for i in range(2):
@@ -156,8 +155,8 @@ def test_the_run_takes_the_datasets_schema_and_refuses_another(data_dir, tiny_ll
     _dataset_version(data_dir, "d7", "7-aspect")
     cfg = make_config(data_dir, tiny_llama, "r7")
     assert preflight(cfg.model_copy(update={"input": "d7"})).schema == "7-aspect"
-    with pytest.raises(ConfigError, match="schema_name 4-aspect does not match dataset 'd7'.*7-aspect"):
-        preflight(cfg.model_copy(update={"input": "d7", "schema_name": "4-aspect"}))
+    with pytest.raises(ConfigError, match="review_schema 4-aspect does not match dataset 'd7'.*7-aspect"):
+        preflight(cfg.model_copy(update={"input": "d7", "review_schema": "4-aspect"}))
 
 
 def test_a_tokenizer_other_than_the_datasets_fails_before_loading(data_dir, tiny_llama, make_config, monkeypatch):

@@ -13,6 +13,7 @@ from typing import Any
 
 from reviewgpt.aggregate._selection import Selection, SourceReview, select_reviews
 from reviewgpt.aggregate.config import AggregateConfig
+from reviewgpt.artifacts import AGGREGATE, CRAWL
 from reviewgpt.config import dump_config
 from reviewgpt.logging import get_logger
 from reviewgpt.records import AggregatedReview, CrawledPaper
@@ -23,7 +24,7 @@ __all__ = ["AggregateConfig", "run"]
 
 log = get_logger(__name__)
 
-RECORDS = "reviews.jsonl"
+RECORDS = AGGREGATE.records.name
 
 
 def run(cfg: AggregateConfig) -> StageReport:
@@ -40,7 +41,7 @@ def run(cfg: AggregateConfig) -> StageReport:
         max_failures=cfg.failure_limit,
     ) as stage:
         done = stage.done_ids()
-        work, dropped = _select(cfg, crawl.file("papers.jsonl"), done, stage)
+        work, dropped = _select(cfg, crawl.file(CRAWL.records), done, stage)
         stage.extra["dropped_replies"] = dict(dropped)
         stage.extra["aggregator"] = _aggregator_name(cfg)
         if cfg.aggregator == "structured":
@@ -82,9 +83,9 @@ def _record(
 ) -> AggregatedReview:
     return AggregatedReview(
         forum=paper.forum,
-        schema=cfg.aspect_schema,
+        schema=cfg.review_schema,
         aspects=aspects,
-        text=render_review(aspects, cfg.aspect_schema),
+        text=render_review(aspects, cfg.review_schema),
         source_reviews=[r.id for r in reviews],
         source_ratings={r.id: r.rating for r in reviews if r.rating},
         aggregator=_aggregator_name(cfg),
@@ -102,7 +103,7 @@ def _run_structured(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selecti
     for paper, selection in track(work, total=len(work), description="aggregating (structured)"):
         try:
             aspects = aggregate_structured(
-                selection.reviews, cfg.aspect_schema,
+                selection.reviews, cfg.review_schema,
                 max_points=cfg.max_points, merge_similarity=cfg.merge_similarity,
             )
         except Exception as exc:  # noqa: BLE001 - one odd review must not stop the run
@@ -130,11 +131,11 @@ def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]]
     client = _make_client(cfg)
     if work:
         client.preflight()  # no key or a dead server: one line now, not one error per paper
-    validate = schema_validator(cfg.aspect_schema)
+    validate = schema_validator(cfg.review_schema)
 
     async def aggregate_one(item: tuple[CrawledPaper, Selection]):
         paper, selection = item
-        messages = build_messages(paper.title, selection.reviews, cfg.aspect_schema)
+        messages = build_messages(paper.title, selection.reviews, cfg.review_schema)
         return await client.chat_json(messages, validate=validate)
 
     answered: set[str] = set()
@@ -172,14 +173,14 @@ def _dry_run(cfg: AggregateConfig, crawl) -> StageReport:
         from reviewgpt.store import iter_jsonl
 
         done = {obj["forum"] for obj in iter_jsonl(version_dir / RECORDS)}
-    work, dropped = _select(cfg, crawl.file("papers.jsonl"), done, None)
+    work, dropped = _select(cfg, crawl.file(CRAWL.records), done, None)
     extra: dict[str, Any] = {"dry_run": True, "aggregator": _aggregator_name(cfg), "papers": len(work),
                              "already_done": len(done), "dropped_replies": dict(dropped)}
     if cfg.aggregator == "openai":
         client = _make_client(cfg)
         calls = cached = prompt_tokens = completion_tokens = 0
         for paper, selection in work:
-            messages = build_messages(paper.title, selection.reviews, cfg.aspect_schema)
+            messages = build_messages(paper.title, selection.reviews, cfg.review_schema)
             if client.is_cached(messages, json_mode=True):
                 cached += 1
                 continue

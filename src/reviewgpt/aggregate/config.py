@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -13,8 +13,11 @@ from reviewgpt.llm.config import LLMConfig
 class AggregateConfig(StageConfig):
     """Many reviews of a paper -> one review in the 4- or 7-aspect schema."""
 
-    aspect_schema: Literal["4-aspect", "7-aspect"] = Field(
-        "4-aspect", description="Aspects of the merged review (see reviewgpt.reviewtext.ASPECT_SCHEMAS)."
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"aspect_schema": "review_schema"}
+
+    review_schema: Literal["4-aspect", "7-aspect"] = Field(
+        "4-aspect", description="Aspects of the merged review (see reviewgpt.reviewtext.ASPECT_SCHEMAS); "
+        "formerly aspect_schema."
     )
     aggregator: Literal["structured", "openai"] = Field(
         "structured",

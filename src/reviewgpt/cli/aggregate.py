@@ -18,6 +18,7 @@ from reviewgpt.cli.common import (
     build_config,
     choices,
     execute,
+    renamed_option,
 )
 
 
@@ -33,7 +34,8 @@ def aggregate_reviews(
     limit: Limit = None,
     verbose: Verbose = None,
     sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
-    schema: choices(AggregateConfig, "aspect_schema") | None = typer.Option(None, "--schema", help="Review schema [default: 4-aspect]."),
+    review_schema: choices(AggregateConfig, "review_schema") | None = typer.Option(None, "--review-schema", help="Review schema [default: 4-aspect]."),
+    schema: choices(AggregateConfig, "review_schema") | None = typer.Option(None, "--schema", hidden=True, help="Deprecated: --review-schema."),
     aggregator: choices(AggregateConfig, "aggregator") | None = typer.Option(
         None, "--aggregator", help="structured (offline, free) or openai (an LLM in JSON mode) [default: structured]."
     ),
@@ -60,7 +62,7 @@ def aggregate_reviews(
     llm = {"model": model, "base_url": base_url, "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "max_cost_usd": max_cost}
     cfg = build_config(
         AggregateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit,
-        verbose=verbose, aspect_schema=schema, aggregator=aggregator, min_words=min_words,
+        verbose=verbose, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), aggregator=aggregator, min_words=min_words,
         max_reviews=max_reviews, dry_run=dry_run, llm={k: v for k, v in llm.items() if v is not None} or None,
     )
     if cfg.dry_run:

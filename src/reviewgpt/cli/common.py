@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 import typer
 from pydantic import BaseModel
 
-from reviewgpt.config import load_config
+from reviewgpt.config import load_config, warn_deprecated
 from reviewgpt.logging import setup_logging
 from reviewgpt.store import StageReport
 
@@ -66,6 +66,14 @@ def choices(model: type[BaseModel], field: str) -> type[Enum]:
 def choice_of(name: str, values: tuple[str, ...]) -> type[Enum]:
     """``values`` (a module's tuple of valid names) as the Enum option type Typer checks."""
     return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
+
+
+def renamed_option(value: Any, old_value: Any, old: str, new: str) -> Any:
+    """An option's value given as ``new``, else as its deprecated flag ``old`` (one warning line on stderr)."""
+    if old_value is None:
+        return value
+    warn_deprecated(old, new)
+    return value if value is not None else old_value
 
 
 def _literal_values(annotation: Any) -> list[Any]:

@@ -17,6 +17,7 @@ from reviewgpt.cli.common import (
     build_config,
     choices,
     execute,
+    renamed_option,
 )
 from reviewgpt.dataset.config import DatasetConfig
 
@@ -27,7 +28,8 @@ def register(app: typer.Typer) -> None:
 
 def build_dataset(
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Target model's tokenizer: hub id or local path (needs a chat template)."),
-    schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--schema", help="Review schema [default: 4-aspect]."),
+    review_schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--review-schema", help="Review schema [default: 4-aspect]."),
+    schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--schema", hidden=True, help="Deprecated: --review-schema."),
     max_input_tokens: int | None = typer.Option(None, "--max-input-tokens", help="Most prompt tokens [default: 11138]."),
     max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Most review tokens, EOS included [default: 1150]."),
     max_total_tokens: int | None = typer.Option(None, "--max-total-tokens", help="Most prompt + review tokens [default: 12288]."),
@@ -50,7 +52,7 @@ def build_dataset(
 
     cfg = build_config(
         DatasetConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
-        tokenizer=tokenizer, review_schema=schema, max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
+        tokenizer=tokenizer, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
         max_total_tokens=max_total_tokens, min_output_tokens=min_output_tokens, split=split, seed=seed,
         export=export, parse_input=parse_input, crawl_input=crawl_input, workers=workers,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reviewgpt.artifacts import CRAWL
 from reviewgpt.config import dump_config
 from reviewgpt.crawl._client import CrawlError, OpenReviewApi, RateLimiter, RequestStats
 from reviewgpt.crawl._normalize import (
@@ -194,7 +195,7 @@ def _previous_crawl(cfg: CrawlConfig) -> tuple[InputRef | None, dict[str, Any]]:
 
 def _read_previous(prev: InputRef) -> dict[str, dict[str, CrawledPaper]]:
     by_venue: dict[str, dict[str, CrawledPaper]] = defaultdict(dict)
-    for paper in read_records(prev.file("papers.jsonl"), CrawledPaper):
+    for paper in read_records(prev.file(CRAWL.records), CrawledPaper):
         by_venue[paper.venue_id][paper.forum] = paper
     return by_venue
 

@@ -30,6 +30,7 @@ def run(cfg: DatasetConfig) -> StageReport:
         ConfigError: the tokenizer cannot be loaded or has no chat template.
         StoreError: a parse or aggregate version is missing.
     """
+    from reviewgpt.artifacts import DATASET, PARSE
     from reviewgpt.config import dump_config
     from reviewgpt.dataset._budget import Budget, Dropped
     from reviewgpt.dataset._export import write_exports
@@ -47,8 +48,8 @@ def run(cfg: DatasetConfig) -> StageReport:
     versions = resolve_inputs(cfg.data_dir, cfg.parse_input, cfg.aggregate_version, cfg.crawl_input)
     instruction = instruction_for(cfg.review_schema)
     budget = Budget(cfg.max_input_tokens, cfg.max_output_tokens, cfg.max_total_tokens, cfg.min_output_tokens)
-    split_names = {split: f"{split}.jsonl" for split in SPLITS}
-    papers = count_lines(versions.parse.file("papers.jsonl"))
+    split_names = {split: DATASET.split(split).name for split in SPLITS}
+    papers = count_lines(versions.parse.file(PARSE.records))
     workers = min(cfg.workers or os.cpu_count() or 1, math.ceil(papers / cfg.chunk_size) or 1)
 
     identity = tokenizer_identity(cfg.tokenizer, tokenizer)
@@ -132,8 +133,8 @@ def run(cfg: DatasetConfig) -> StageReport:
             "crawl_metadata": versions.crawl is not None,
         }
         stats = build_stats(collector, drops, run.counts["failed"], settings)
-        run.write_json("stats.json", stats)
-        plot_lengths(collector, cfg.max_total_tokens, run.file("lengths.png"))
+        run.write_json(DATASET.stats, stats)
+        plot_lengths(collector, cfg.max_total_tokens, run.file(DATASET.lengths_plot))
         exports = (write_exports(run.path, split_files, list(cfg.export), max_total_tokens=cfg.max_total_tokens,
                                  model=cfg.tokenizer) if cfg.export else {})
         run.extra.update(

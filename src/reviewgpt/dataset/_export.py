@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from reviewgpt.artifacts import JSONL
 from reviewgpt.prompting import prompt_messages
 from reviewgpt.records import InstructionExample
 from reviewgpt.store import read_records, write_json_atomic
@@ -172,7 +173,7 @@ def llamafactory_dataset_info(splits: list[str], with_messages: bool = False) ->
     if with_messages:
         for split in splits:
             info[f"reviewgpt_messages_{split}"] = {
-                "file_name": f"sharegpt/{split}.jsonl",
+                "file_name": f"sharegpt/{split}{JSONL}",
                 "formatting": "sharegpt",
                 "columns": {"messages": "messages"},
                 "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"},

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewgpt.artifacts import AGGREGATE, CRAWL, PARSE, manifest_field, manifest_value
 from reviewgpt.dataset._budget import content_chars
 from reviewgpt.errors import StoreError
 from reviewgpt.logging import get_logger
@@ -64,7 +65,7 @@ def find_crawl(data_dir: Path, parse_ref: InputRef, version: str | None) -> Inpu
     if version:
         return resolve_input(data_dir, "crawl", version)
     manifest = read_manifest(parse_ref.path) or {}
-    for entry in manifest.get("inputs", []):
+    for entry in manifest_value(manifest, manifest_field(PARSE, "inputs")) or []:
         if entry.get("stage") == "crawl" and entry.get("version"):
             try:
                 return resolve_input(data_dir, "crawl", entry["version"])
@@ -78,7 +79,7 @@ def find_crawl(data_dir: Path, parse_ref: InputRef, version: str | None) -> Inpu
 
 def _read_crawl(ref: InputRef) -> dict[str, _CrawlInfo]:
     info: dict[str, _CrawlInfo] = {}
-    for paper in read_records(ref.file("papers.jsonl"), CrawledPaper):
+    for paper in read_records(ref.file(CRAWL.records), CrawledPaper):
         info[paper.forum] = _CrawlInfo(paper.title, paper.venue_id, paper.tmdate or paper.cdate or 0)
     return info
 
@@ -144,7 +145,7 @@ def join_inputs(
         )
 
     reviews: dict[str, AggregatedReview] = {}
-    for review in read_records(aggregate_ref.file("reviews.jsonl"), AggregatedReview):
+    for review in read_records(aggregate_ref.file(AGGREGATE.records), AggregatedReview):
         if review.forum in reviews:
             joined.drops.append((review.forum, "duplicate-forum", "a second review record for this forum"))
             continue
@@ -152,7 +153,7 @@ def join_inputs(
 
     seen: set[str] = set()
     kept: list[Candidate] = []
-    for paper in read_records(parse_ref.file("papers.jsonl"), ParsedPaper):
+    for paper in read_records(parse_ref.file(PARSE.records), ParsedPaper):
         forum = paper.forum
         if forum in seen:
             joined.drops.append((forum, "duplicate-forum", "a second parse record for this forum"))

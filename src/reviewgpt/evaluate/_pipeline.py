@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from reviewgpt.artifacts import CRAWL, DATASET, EVALUATE, INFER, JSONL
 from reviewgpt.config import dump_config
 from reviewgpt.errors import ConfigError, ReviewGPTError, StoreError
 from reviewgpt.evaluate.config import EvaluateConfig
@@ -54,8 +55,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-MATCHES = "matches.jsonl"
-HUMAN_POINTS = "human_points.jsonl"
+MATCHES = EVALUATE.records.name
+HUMAN_POINTS = EVALUATE.human_points.name
 #: The reference of system outputs: the paper's aggregated human review from the dataset.
 AGGREGATE_REFERENCE = "human"
 #: Parameters that change what a match record means; a version cannot mix two settings.
@@ -126,9 +127,9 @@ class _Unit:
 
 def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtractor | None = None) -> StageReport:
     """Judge, summarise and report; see :func:`reviewgpt.evaluate.run`."""
-    references_ref = _resolve(cfg, "dataset", cfg.references, "--references", f"{cfg.split}.jsonl")
-    references = {ex.id: ex for ex in read_records(references_ref.file(f"{cfg.split}.jsonl"), InstructionExample)}
-    infer_refs = [_resolve(cfg, "infer", version, "--predictions", "predictions.jsonl")
+    references_ref = _resolve(cfg, "dataset", cfg.references, "--references", DATASET.split(cfg.split).name)
+    references = {ex.id: ex for ex in read_records(references_ref.file(DATASET.split(cfg.split)), InstructionExample)}
+    infer_refs = [_resolve(cfg, "infer", version, "--predictions", INFER.records.name)
                   for version in (cfg.predictions or [None])]
     predictions = _read_predictions(infer_refs)
     each_human = cfg.reference == "each-human"
@@ -211,10 +212,10 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
         if not results:  # the run fails on leaving the block; a report of 0.00 hit rates would look like a result
             return stage.report()
         summary = summarize(results, shapes, reference_shapes, cfg, judge.name, aspects)
-        summary["inputs"] = {"references": f"dataset/{references_ref.version}/{cfg.split}.jsonl",
+        summary["inputs"] = {"references": f"dataset/{references_ref.version}/{DATASET.split(cfg.split)}",
                              "predictions": [f"infer/{ref.version}" for ref in infer_refs],
                              "humans": f"crawl/{humans_ref.version}" if humans_ref else None}
-        stage.write_json("summary.json", summary)
+        stage.write_json(EVALUATE.summary, summary)
         from reviewgpt.evaluate.report import write_report
 
         write_report(stage.path, summary, results, shapes, reference_shapes, plots=cfg.plots)
@@ -230,7 +231,7 @@ def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str, re
     A ``.jsonl`` file (or ``-``, standard input) given instead of a version is read as that version's
     ``records`` file: evaluate predictions or references made outside the pipeline.
     """
-    if version is not None and records and (version == "-" or version.endswith(".jsonl")):
+    if version is not None and records and (version == "-" or version.endswith(JSONL)):
         return _file_input(stage, version, records, flag)
     try:
         return resolve_input(cfg.data_dir, stage, version)
@@ -267,7 +268,7 @@ def _read_predictions(refs: list[InputRef]) -> dict[str, list[Prediction]]:
     seen: dict[tuple[str, str, int], str] = {}
     by_forum: dict[str, list[Prediction]] = defaultdict(list)
     for ref in refs:
-        for pred in read_records(ref.file("predictions.jsonl"), Prediction):
+        for pred in read_records(ref.file(INFER.records), Prediction):
             key = (pred.system, pred.forum, pred.sample)
             if key in seen:
                 raise ConfigError(
@@ -341,7 +342,7 @@ def _extract_humans(
     The points of each review are extracted once and kept in ``human_points.jsonl``.
     """
     reviews: dict[str, list[HumanReview]] = {}
-    for paper in read_records(crawl_ref.file("papers.jsonl"), CrawledPaper):
+    for paper in read_records(crawl_ref.file(CRAWL.records), CrawledPaper):
         if paper.forum not in forums:
             continue
         texts = [HumanReview(paper.forum, r.id, review_text(r), dict(r.fields)) for r in paper.replies if r.kind == "review"]

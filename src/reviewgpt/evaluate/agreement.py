@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewgpt.artifacts import EVALUATE
 from reviewgpt.errors import ReviewGPTError
 from reviewgpt.evaluate.constants import HIT_THRESHOLD
 from reviewgpt.records.evaluate import MatchResult
@@ -224,7 +225,7 @@ def load_units(source: Path, threshold: float = HIT_THRESHOLD) -> list[AlignedUn
     """
     path = Path(source)
     if path.is_dir():
-        path = path / "matches.jsonl"
+        path = path / EVALUATE.records.name
     if not path.is_file():
         raise ReviewGPTError(f"judged matches not found: {path}")
     with open(path, encoding="utf-8") as fh:

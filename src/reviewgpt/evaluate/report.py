@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from reviewgpt.artifacts import EVALUATE
 from reviewgpt.evaluate.metrics import HUMAN_SYSTEM, ReviewShape
 from reviewgpt.plotting import boxplot_marker_handles, integer_ticks, legend_right
 from reviewgpt.records.evaluate import MatchResult
@@ -136,7 +137,7 @@ def write_report(
 ) -> Path:
     """Write report.md (and its PNGs unless ``plots`` is False) into ``out_dir``; returns report.md."""
     images = _plot_all(out_dir, summary, results, shapes, reference_shapes) if plots else []
-    path = out_dir / "report.md"
+    path = out_dir / EVALUATE.report.name
     write_text_atomic(path, render_markdown(summary, images))
     return path
 

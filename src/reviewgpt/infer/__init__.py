@@ -41,9 +41,9 @@ def system_name(cfg: InferConfig) -> str:
 
 
 def _default_schema(cfg: InferConfig) -> str:
-    """``--schema``, else the train run's, else 4-aspect (for papers that carry no schema of their own)."""
-    if cfg.schema_name:
-        return cfg.schema_name
+    """``review_schema``, else the train run's, else 4-aspect (for papers that carry no schema of their own)."""
+    if cfg.review_schema:
+        return cfg.review_schema
     if cfg.run:
         return read_run_info(stage_dir(cfg.data_dir, "train") / cfg.run).schema
     return "4-aspect"
@@ -100,7 +100,7 @@ def run(cfg: InferConfig) -> StageReport:
         requests = requests[: cfg.limit]
     with StageRun(
         cfg.data_dir, "infer", cfg.version, params=dump_config(cfg), inputs=[ref],
-        records="predictions.jsonl", id_key="forum,sample", max_failures=cfg.failure_limit,
+        max_failures=cfg.failure_limit,
     ) as run:
         done = run.done_ids()
         wanted = []

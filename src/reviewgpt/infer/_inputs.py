@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewgpt.artifacts import DATASET, PARSE
 from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.prompting import instruction_for
 from reviewgpt.records import InstructionExample, ParsedPaper
@@ -57,7 +58,7 @@ def load_requests(data_dir: Path, spec: str | None, default_schema: str) -> tupl
     stage, version, split = parse_input_spec(spec, data_dir)
     ref = resolve_input(data_dir, stage, version)
     if stage == "dataset":
-        path = ref.path / f"{split}.jsonl"
+        path = ref.path / DATASET.split(split).name
         if not path.exists():
             raise StoreError(f"dataset version '{ref.version}' has no {split} split ({path})")
         requests = [
@@ -72,6 +73,6 @@ def load_requests(data_dir: Path, spec: str | None, default_schema: str) -> tupl
         instruction = instruction_for(default_schema)
         requests = [
             ReviewRequest(p.forum, instruction, p.text, default_schema)
-            for p in read_records(ref.file("papers.jsonl"), ParsedPaper)
+            for p in read_records(ref.file(PARSE.records), ParsedPaper)
         ]
     return ref, requests

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -73,8 +73,11 @@ class InferConfig(StageConfig):
         "review text format (GPT-4-class baselines; openai backend).",
     )
     samples: int = Field(5, ge=1, le=64, description="Reviews per paper.")
-    schema_name: str | None = Field(
-        None, description="Review schema for papers read from parse (default: the run's, else 4-aspect)."
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"schema_name": "review_schema"}
+
+    review_schema: str | None = Field(
+        None, description="Review schema for papers read from parse (default: the run's, else 4-aspect); "
+        "formerly schema_name."
     )
     system: str | None = Field(None, description="System name written in each prediction (default: run, model or openai:<model>).")
     penalize_empty: float | None = Field(
@@ -107,6 +110,6 @@ class InferConfig(StageConfig):
             raise ValueError("sampling.no_repeat_ngram_size must be 0 (off) or at least 2")
         if self.backend == "openai" and self.sampling.no_repeat_ngram_size:
             raise ValueError("sampling.no_repeat_ngram_size applies to the hf backend; an OpenAI-compatible API has no such option")
-        if self.schema_name is not None and self.schema_name not in ASPECT_SCHEMAS:
-            raise ValueError(f"schema_name must be one of {sorted(ASPECT_SCHEMAS)}")
+        if self.review_schema is not None and self.review_schema not in ASPECT_SCHEMAS:
+            raise ValueError(f"review_schema must be one of {sorted(ASPECT_SCHEMAS)}")
         return self

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reviewgpt.artifacts import CRAWL
 from reviewgpt.logging import get_logger
 from reviewgpt.parse._document import PDFError, build_record, render_text
 
@@ -122,7 +123,7 @@ def run(cfg: ParseConfig) -> StageReport:
     from reviewgpt.store import StageRun, read_records, resolve_input
 
     crawl = resolve_input(cfg.data_dir, "crawl", cfg.input)
-    papers = list(read_records(crawl.file("papers.jsonl"), CrawledPaper))
+    papers = list(read_records(crawl.file(CRAWL.records), CrawledPaper))
     _check_backend(cfg)
     with StageRun(cfg.data_dir, "parse", cfg.version, params=dump_config(cfg), inputs=[crawl],
                   max_failures=cfg.failure_limit) as stage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # DESIGN.md names a field "schema"; it shadows pydantic's deprecated BaseModel.schema() classmethod.
 warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
@@ -21,7 +21,7 @@ class Record(BaseModel):
     SCHEMA_VERSION: ClassVar[int] = 1
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    schema_version: int = 1
+    schema_version: int = Field(1, description="the record format's version; a reader refuses a newer one than it knows")
 
     @model_validator(mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from reviewgpt.records.base import Record
 
@@ -17,15 +17,16 @@ class Reply(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    kind: ReplyKind
-    invitation: str
-    signatures: list[str] = []
-    cdate: int | None = None
-    tmdate: int | None = None
-    replyto: str | None = None
-    #: plain strings and numbers; API v2 ``{"value": ...}`` wrappers removed
-    fields: dict[str, Any] = {}
+    id: str = Field(description="the note id (`<forum>.review<i>` for an imported review)")
+    kind: ReplyKind = Field(description="what the note is, from its invitation")
+    invitation: str = Field(description="the note's invitation")
+    signatures: list[str] = Field([], description="who signed it")
+    cdate: int | None = Field(None, description="creation time, ms since the epoch")
+    tmdate: int | None = Field(None, description="last modification time, ms since the epoch")
+    replyto: str | None = Field(None, description="the note it answers")
+    fields: dict[str, Any] = Field(
+        {}, description="the note's content: plain strings and numbers (API v2 `{\"value\": ...}` unwrapped)"
+    )
 
 
 #: Where a record came from: the OpenReview API, or a PeerRead-layout folder imported with
@@ -34,33 +35,37 @@ CrawlSource = Literal["openreview", "peerread"]
 
 
 class CrawledPaper(Record):
-    forum: str
-    venue_id: str
-    #: the OpenReview API the notes came from; for an import, the API the venue uses
-    api_version: Literal[1, 2]
-    source: CrawlSource = "openreview"
-    number: int | None = None
-    title: str = ""
-    abstract: str = ""
-    authors: list[str] = []
-    keywords: list[str] = []
-    tldr: str | None = None
-    venue: str | None = None
-    decision: str | None = None
-    accepted: bool | None = None
-    withdrawn: bool = False
-    pdf_url: str | None = None
-    #: the note's own content.pdf ("/pdf/<sha1>.pdf"); it changes when a new PDF is uploaded
-    pdf_ref: str | None = None
-    pdf_path: str | None = None
-    pdf_sha256: str | None = None
-    #: the paper's full text as DoclingDocument JSON (imports that carry one; read by ``parse --parser docling``),
-    #: a path like ``pdf_path``
-    docling_path: str | None = None
-    replies: list[Reply] = []
-    cdate: int | None = None
-    tmdate: int | None = None
-    crawled_at: str | None = None
+    """One submission with its replies."""
+
+    forum: str = Field(description="the submission's forum id")
+    venue_id: str = Field(description="the venue, e.g. `ICLR.cc/2023/Conference`")
+    api_version: Literal[1, 2] = Field(
+        description="the OpenReview API the notes came from; for an import, the API the venue uses"
+    )
+    source: CrawlSource = Field("openreview", description="`openreview`, or `peerread` for an import")
+    number: int | None = Field(None, description="the submission number")
+    title: str = Field("", description="the title")
+    abstract: str = Field("", description="the abstract")
+    authors: list[str] = Field([], description="the authors, when the venue made them public")
+    keywords: list[str] = Field([], description="the keywords")
+    tldr: str | None = Field(None, description="the TL;DR")
+    venue: str | None = Field(None, description="the venue string, e.g. `ICLR 2023 poster`")
+    decision: str | None = Field(None, description="the decision text")
+    accepted: bool | None = Field(None, description="true: accepted, false: rejected, null: unknown")
+    withdrawn: bool = Field(False, description="withdrawn or desk-rejected")
+    pdf_url: str | None = Field(None, description="where the PDF was fetched from")
+    pdf_ref: str | None = Field(
+        None, description="the note's own pdf field (`/pdf/<sha1>.pdf`); it changes when a new PDF is uploaded"
+    )
+    pdf_path: str | None = Field(None, description="the cached PDF (`data/pdfs/<forum>.pdf`); null when not fetched")
+    pdf_sha256: str | None = Field(None, description="the cached PDF's sha256")
+    docling_path: str | None = Field(
+        None, description="the full text as DoclingDocument JSON (imports that carry one; read by `parse --parser docling`)"
+    )
+    replies: list[Reply] = Field([], description="the forum's replies")
+    cdate: int | None = Field(None, description="creation time, ms since the epoch")
+    tmdate: int | None = Field(None, description="last modification time, ms since the epoch")
+    crawled_at: str | None = Field(None, description="when it was crawled (UTC, ISO 8601)")
 
 
 # A "Strengths" / "Weaknesses" sub-heading inside a combined strengths-and-weaknesses field, as

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reviewgpt.errors import StoreError
 
@@ -18,16 +18,14 @@ class RunInfo(BaseModel):
 
     model_config = ConfigDict(extra="ignore")  # a newer writer's extra keys do not stop an older reader
 
-    base_model: str
-    adapter_dir: str = "adapter"
-    rope_scaling: dict[str, Any] | None = None
-    #: prompt + review tokens the run was trained on
-    max_seq_len: int | None = None
-    schema: str = "4-aspect"
-    dtype: str = "bfloat16"
-    load_in_4bit: bool = False
-    #: the dataset version folder it was trained on
-    dataset: str | None = None
+    base_model: str = Field(description="the base model's hub id or path")
+    adapter_dir: str = Field("adapter", description="the adapter folder, relative to the run folder")
+    rope_scaling: dict[str, Any] | None = Field(None, description="the RoPE scaling trained with, e.g. `{rope_type, factor}`")
+    max_seq_len: int | None = Field(None, description="prompt + review tokens the run was trained on")
+    schema: str = Field("4-aspect", description="the review schema it learned to write")
+    dtype: str = Field("bfloat16", description="the compute dtype")
+    load_in_4bit: bool = Field(False, description="trained on 4-bit weights (QLoRA)")
+    dataset: str | None = Field(None, description="the dataset version folder it was trained on")
 
 
 def read_run_info(run_dir: Path) -> RunInfo:

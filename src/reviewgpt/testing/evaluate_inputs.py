@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from reviewgpt.artifacts import DATASET
 from reviewgpt.evaluate.judges.base import Comparison
 from reviewgpt.records.dataset import InstructionExample
 from reviewgpt.records.evaluate import PointMatch
@@ -26,7 +27,7 @@ def review(**points: list[str]) -> str:
 
 
 def write_dataset(data_dir: Path, references: dict[str, str], version: str = "d1") -> None:
-    with StageRun(data_dir, "dataset", version, records="test.jsonl", id_key="id") as run:
+    with StageRun(data_dir, "dataset", version, records=DATASET.test) as run:
         for forum, text in references.items():
             run.append(
                 InstructionExample(id=forum, instruction="Review this paper.", input="[TITLE]\nx", output=text,
@@ -36,7 +37,7 @@ def write_dataset(data_dir: Path, references: dict[str, str], version: str = "d1
 
 def write_predictions(data_dir: Path, rows: Iterable[tuple[str, str, int, str]], version: str = "i1") -> None:
     """rows: (system, forum, sample, text)."""
-    with StageRun(data_dir, "infer", version, records="predictions.jsonl") as run:
+    with StageRun(data_dir, "infer", version) as run:
         for system, forum, sample, text in rows:
             run.append(Prediction(forum=forum, sample=sample, system=system, text=text))
 

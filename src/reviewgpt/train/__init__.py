@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from reviewgpt.artifacts import DATASET, TRAIN
 from reviewgpt.config import dump_config
 from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.logging import get_logger
@@ -22,7 +23,7 @@ from reviewgpt.train.config import TrainConfig
 
 log = get_logger(__name__)
 
-METRICS = "metrics.jsonl"
+METRICS = TRAIN.records.name
 #: The chunked loss calls the decoder directly; plain DDP synchronises gradients only through its
 #: own forward, so several processes train with DeepSpeed, whose ZeRO reduces through parameter hooks.
 MULTI_GPU_NEEDS_DEEPSPEED = (
@@ -60,7 +61,7 @@ def run(cfg: TrainConfig) -> StageReport:
                            extra={"rank": rank})
     with StageRun(
         cfg.data_dir, "train", cfg.version, params=dump_config(cfg), inputs=[checks.dataset],
-        records=METRICS, id_key="step", max_failures=cfg.failure_limit,
+        max_failures=cfg.failure_limit,
     ) as stage:
         report_extra = _train(cfg, checks, stage.path, write=stage.append)
         stage.extra.update(report_extra)
@@ -110,12 +111,12 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     tokenizer = load_tokenizer(cfg.model.name_or_path)
     check_tokenizer(tokenizer, cfg.model.name_or_path, checks.dataset_tokenizer)
     tokenizer.padding_side = "right"
-    train = encode_split(checks.dataset.file("train.jsonl"), tokenizer, t.max_seq_len, cfg.limit)
+    train = encode_split(checks.dataset.file(DATASET.train), tokenizer, t.max_seq_len, cfg.limit)
     for example_id, length in train.too_long:
         log.warning("%s: skipped, %d tokens > training.max_seq_len %d", example_id, length, t.max_seq_len)
     if not train.examples:
         raise StoreError(f"no training example fits training.max_seq_len {t.max_seq_len} in {checks.dataset.path}")
-    val_path = checks.dataset.path / "val.jsonl"
+    val_path = checks.dataset.path / DATASET.val.name
     val = encode_split(val_path, tokenizer, t.max_seq_len, cfg.limit) if val_path.exists() else None
     if val is not None and not val.examples:
         val = None
@@ -155,11 +156,11 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         # the RoPE scaling beside the adapter, where infer and vLLM (--hf-overrides) read it
         write_base_config_overrides(run_dir / "adapter", base_config_overrides(model.config))
         write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
+        (run_dir / TRAIN.config.name).write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
     eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers
     if write is None:
         return {}
-    plot_losses(run_dir / METRICS, run_dir / "loss.png")
+    plot_losses(run_dir / METRICS, run_dir / TRAIN.loss_plot.name)
     extra: dict[str, Any] = {
         "train_examples": len(train.examples),
         "train_tokens": train.tokens,

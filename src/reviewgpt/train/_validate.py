@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reviewgpt.artifacts import DATASET, DatasetInfo
 from reviewgpt.errors import ConfigError, require
-from reviewgpt.store import InputRef, read_manifest, resolve_input
+from reviewgpt.store import InputRef, resolve_input
 from reviewgpt.train._compile import COMPILE_MODEL_TYPES
 from reviewgpt.train.config import TrainConfig
 from reviewgpt.train.s2attn import SUPPORTED_MODEL_TYPES
@@ -28,7 +29,8 @@ def preflight(cfg: TrainConfig) -> Preflight:
 
     Raises:
         MissingExtraError: bitsandbytes / peft / deepspeed missing for what the config asks.
-        StoreError: the dataset version (or its train.jsonl) does not exist.
+        StoreError: the dataset version (or its train split) does not exist, or its manifest lacks a
+            field train reads.
         ConfigError: S2-Attn on an unsupported model type; max_seq_len over the scaled context.
     """
     require("peft", "train", "LoRA training")
@@ -37,15 +39,14 @@ def preflight(cfg: TrainConfig) -> Preflight:
     if cfg.training.deepspeed is not None:
         require("deepspeed", "train", f"training.deepspeed ({cfg.training.deepspeed})")
     dataset = resolve_input(cfg.data_dir, "dataset", cfg.input)
-    dataset.file("train.jsonl")
-    manifest = read_manifest(dataset.path) or {}
-    dataset_schema = (manifest.get("params") or {}).get("review_schema")
-    if cfg.schema_name and dataset_schema and cfg.schema_name != dataset_schema:
+    dataset.file(DATASET.train)
+    info = DatasetInfo.read(dataset.path, dataset.version)
+    if cfg.review_schema and cfg.review_schema != info.review_schema:
         raise ConfigError(
-            f"schema_name {cfg.schema_name} does not match dataset '{dataset.version}', built with "
-            f"review_schema {dataset_schema}; drop schema_name to use the dataset's"
+            f"review_schema {cfg.review_schema} does not match dataset '{dataset.version}', built with "
+            f"review_schema {info.review_schema}; drop review_schema to use the dataset's"
         )
-    schema = cfg.schema_name or dataset_schema or "4-aspect"
+    schema = info.review_schema
 
     from reviewgpt.modeling import load_config, scaled_context
 
@@ -74,7 +75,7 @@ def preflight(cfg: TrainConfig) -> Preflight:
             f"training.max_seq_len {cfg.training.max_seq_len} is over the model's context {scaled} ({how}); "
             "raise model.rope_scaling.factor or lower training.max_seq_len"
         )
-    return Preflight(dataset, schema, (manifest.get("extra") or {}).get("tokenizer"))
+    return Preflight(dataset, schema, info.tokenizer_identity)
 
 
 def check_tokenizer(tokenizer: Any, name: str, counted_with: dict[str, Any] | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -132,8 +132,11 @@ class TrainConfig(StageConfig):
     model: ModelSection = Field(default_factory=ModelSection)
     lora: LoraSection = Field(default_factory=LoraSection)
     training: TrainingSection = Field(default_factory=TrainingSection)
-    schema_name: Literal["4-aspect", "7-aspect"] | None = Field(
-        None, description="Review schema (default: the dataset's review_schema; written to run_info.json)."
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"schema_name": "review_schema"}
+
+    review_schema: Literal["4-aspect", "7-aspect"] | None = Field(
+        None, description="Review schema (default: the dataset's review_schema; written to run_info.json); "
+        "formerly schema_name."
     )
     resume: bool = Field(False, description="Continue the run named by `version` from its last checkpoint.")
 
