@@ -9,8 +9,6 @@ hashed. A valid file already in the cache is not downloaded again.
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -20,6 +18,7 @@ import requests
 
 from reviewgpt.crawl._client import RETRY_STATUSES, PoliteAdapter, RateLimiter, RequestStats
 from reviewgpt.crawl.config import CrawlConfig
+from reviewgpt.fsutil import write_bytes_atomic
 from reviewgpt.logging import get_logger
 from reviewgpt.store import sha256_file
 
@@ -107,12 +106,7 @@ class PdfDownloader:
         if not force and is_valid_pdf_file(target):
             return PdfResult(target, sha256_file(target), downloaded=False)
         data = self._download(url)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_bytes_atomic(target, data)
         return PdfResult(target, hashlib.sha256(data).hexdigest(), downloaded=True)
 
     def _download(self, url: str) -> bytes:

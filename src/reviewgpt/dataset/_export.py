@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from reviewgpt.fsutil import replaced_on_success
 from reviewgpt.prompting import prompt_messages
 from reviewgpt.records import InstructionExample
 from reviewgpt.store import read_records, write_json_atomic
@@ -41,27 +42,23 @@ def _messages(rec: InstructionExample) -> dict[str, Any]:
 def _write_json_list(path: Path, items: Iterator[dict[str, Any]]) -> int:
     """Stream a JSON list to ``path`` (one item per line) without holding it in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replaced_on_success(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write("[")
         for item in items:
             fh.write(("\n" if n == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
             n += 1
         fh.write("\n]\n")
-    tmp.replace(path)
     return n
 
 
 def _write_jsonl(path: Path, items: Iterator[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replaced_on_success(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         for item in items:
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
             n += 1
-    tmp.replace(path)
     return n
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewgpt.errors import ReviewGPTError
+from reviewgpt.fsutil import write_text_atomic
 from reviewgpt.evaluate.agreement import Agreement, AlignedUnit, agreement
 from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.evaluate.features import FEATURE_NAMES, select
@@ -82,7 +83,7 @@ class Calibration(BaseModel):
 
     def save(self, path: Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
 
 
 def load_calibration(path: Path | None = None) -> Calibration:

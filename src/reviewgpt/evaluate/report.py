@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reviewgpt.evaluate.metrics import HUMAN_SYSTEM, ReviewShape
+from reviewgpt.fsutil import replaced_on_success, write_text_atomic
 from reviewgpt.plotting import boxplot_marker_handles, integer_ticks, legend_right
 from reviewgpt.records.evaluate import MatchResult
-from reviewgpt.store import write_text_atomic
 
 REFERENCE_LABEL = "reference"
 
@@ -156,7 +156,8 @@ def _plot_all(
 
     def save(fig, name: str) -> None:
         fig.tight_layout(rect=(0, 0.06, 1, 1) if fig.legends else None)
-        fig.savefig(out_dir / name, dpi=110)
+        with replaced_on_success(out_dir / name) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
         plt.close(fig)
         images.append(name)
 
