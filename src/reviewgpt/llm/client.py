@@ -49,6 +49,7 @@ from reviewgpt.llm.limits import RateLimiter
 from reviewgpt.llm.pricing import estimate_cost, estimate_prompt_tokens, estimate_tokens
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
+from reviewgpt.prompts.repair import repair_messages
 from reviewgpt.retry import RetriesExhausted, RetryableError, RetryPolicy, call_async
 
 log = get_logger(__name__)
@@ -241,15 +242,7 @@ class LLMClient:
             self._store(key, request, response)
             return value, response
         log.debug("invalid JSON answer (%s); asking for a repair", problem)
-        repair = [
-            *messages,
-            {"role": "assistant", "content": response.text},
-            {
-                "role": "user",
-                "content": f"That answer is not valid: {problem}\n"
-                "Reply again with only the corrected JSON object, following the required format exactly.",
-            },
-        ]
+        repair = repair_messages(messages, response.text, problem)
         second = await self._send(self.build_request(repair, json_mode=True, **params), repair)
         total = LLMResponse(
             second.text,
