@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from reviewgpt.prompts import aggregate, extract, judge, json_review, repair, review
+from reviewgpt.prompts import aggregate, extract, json_review, judge, repair, review
 
 
 def sha256(value: object) -> str:

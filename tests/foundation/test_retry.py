@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from reviewgpt.retry import RetriesExhausted, RetryableError, RetryPolicy, call, call_async, retry_after_seconds
+from reviewgpt.retry import (
+    RetriesExhausted,
+    RetryableError,
+    RetryPolicy,
+    call,
+    call_async,
+    retry_after_seconds,
+)
 
 
 class FakeTime:

@@ -26,6 +26,7 @@ from reviewgpt.cli.common import (
     execute,
 )
 from reviewgpt.evaluate.config import EvaluateConfig
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_SCALE_TEXT
 
 evaluate_app = typer.Typer(
     help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
@@ -55,7 +56,7 @@ def evaluate(
         None, "--judge", help="The judge of point pairs [default: openai when the API key is set, else embedding]."
     ),
     judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge [default: gpt-4o-mini]."),
-    threshold: float | None = typer.Option(None, "--threshold", help="Similarity (5-10) from which a pair is a hit [default: 7]."),
+    threshold: float | None = typer.Option(None, "--threshold", help=f"Similarity ({SIMILARITY_SCALE_TEXT}) from which a pair is a hit [default: {HIT_THRESHOLD:g}]."),
     aspects: str | None = typer.Option(
         None, "--aspects", help="all, or aspects to compare, comma-separated; 'rejection' = criticisms only [default: all]."
     ),

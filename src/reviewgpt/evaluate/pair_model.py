@@ -100,9 +100,10 @@ def assign(probs: np.ndarray, threshold: float, floor: float | None = None) -> l
 
 
 def similarity_scale(prob: float, threshold: float) -> float:
-    """Map a match probability to the LLM judge's 5..10 scale, linearly on each side of the hit.
+    """Map a match probability to the LLM judge's scale, linearly on each side of the hit.
 
-    ``threshold`` -> :data:`HIT_THRESHOLD` (7), 1 -> 10, ``threshold / 2`` -> 5: the calibrated
+    ``threshold`` -> :data:`HIT_THRESHOLD`, 1 -> :data:`SIMILARITY_MAX`, ``threshold / 2`` ->
+    :data:`SIMILARITY_MIN`: the calibrated
     decision lands exactly on the hit threshold every comparison uses.
     """
     hit, top, bottom = HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN

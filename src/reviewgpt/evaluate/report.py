@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from reviewgpt.evaluate.constants import SIMILARITY_SCALE_TEXT
 from reviewgpt.evaluate.metrics import HUMAN_SYSTEM, ReviewShape
 from reviewgpt.fsutil import replaced_on_success, write_text_atomic
 from reviewgpt.plotting import boxplot_marker_handles, integer_ticks, legend_right
@@ -48,7 +49,7 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
         "# Evaluation report",
         "",
         f"- Judge: `{summary['judge']}`; a hit is a matched pair with similarity >= {summary['threshold']:g} "
-        "(scale 5-10), each point of the reference used at most once; hit rate = hits / points of the review.",
+        f"(scale {SIMILARITY_SCALE_TEXT}), each point of the reference used at most once; hit rate = hits / points of the review.",
         f"- Aspects compared: {aspect_text}"
         + (" (points matched within their aspect)." if summary["within_aspect"] else " (all points at once)."),
     ]

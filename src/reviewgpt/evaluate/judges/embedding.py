@@ -4,7 +4,7 @@ For each comparison, every (point of A, point of B) pair gets features
 (:mod:`reviewgpt.evaluate.features`), a calibrated model turns them into the probability that an
 LLM judge would call the two the same point (:mod:`reviewgpt.evaluate.pair_model`), the Hungarian
 algorithm picks a one-to-one assignment, and assigned pairs become :class:`PointMatch` records on
-the LLM judge's 5..10 scale: a pair the model believes (probability >= its threshold) gets at
+the LLM judge's scale (:mod:`reviewgpt.evaluate.constants`): a pair the model believes (probability >= its threshold) gets at
 least :data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD`, a hit at the evaluate stage's default
 ``--threshold``.
 
@@ -129,7 +129,7 @@ class EmbeddingJudge:
     Args:
         calibration: a calibration JSON file (``reviewgpt evaluate calibrate``); the shipped default
             when None.
-        threshold: the probability from which an assigned pair is a hit (similarity >= 7); the
+        threshold: the probability from which an assigned pair is a hit (similarity >= ``HIT_THRESHOLD``); the
             calibration's own threshold when None.
         batch_size: comparisons embedded together (all their texts in one batch).
         encoder: the point encoder (tests pass one to share its cache).

@@ -1,10 +1,11 @@
 """The LLM judge: an OpenAI-compatible model in JSON mode matches the points of A to those of B.
 
-Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from 5 to 10;
-a pair rated at least 7 is a hit. This judge does the same through the shared
+Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from
+:data:`~reviewgpt.evaluate.constants.SIMILARITY_MIN` (5) to ``SIMILARITY_MAX`` (10); a pair rated at
+least :data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD` (7) is a hit. This judge does the same through the shared
 :class:`~reviewgpt.llm.LLMClient` (concurrency, rate limits, retries, deadlines, cache, budget),
 with a prompt in our own words. The model's answer is read by the shared validator
-(:func:`reviewgpt.llm.answers.read_matches`: indices in range, similarity in 5..10; one repair
+(:func:`reviewgpt.llm.answers.read_matches`: indices in range, similarity on that scale; one repair
 retry otherwise) and made one-to-one: a point of A or B that the model paired
 twice keeps only its most similar pair.
 """
