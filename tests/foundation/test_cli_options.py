@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.testing import CliRunner
 
 from reviewgpt.cli import app
+from reviewgpt.cli.common import SHARED, StageOptions, stage_options
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "cli_options.json"
 
@@ -50,9 +52,28 @@ def test_every_command_lists_the_options_it_had() -> None:
 
 
 def test_help_lists_each_shared_option_of_a_stage_command() -> None:
-    from typer.testing import CliRunner
-
     result = CliRunner().invoke(app, ["parse", "--help"])
     assert result.exit_code == 0
     for flag in ("--data-dir", "--version", "--input", "--config", "--limit", "--strict", "--max-failures", "--set", "--parser"):
         assert flag in result.output, flag
+
+
+def test_stage_options_are_gathered_into_one_object() -> None:
+    seen: list[tuple[StageOptions, str | None]] = []
+    app_under_test = typer.Typer()
+
+    @app_under_test.command()
+    @stage_options(with_input=False)
+    def command(options: StageOptions = SHARED, own: str | None = typer.Option(None, "--own")) -> None:
+        seen.append((options, own))
+
+    result = CliRunner().invoke(
+        app_under_test, ["--own", "x", "--version", "v1", "--limit", "3", "--set", "a.b=1", "--set", "c=2", "--strict"]
+    )
+    assert result.exit_code == 0, result.output
+    options, own = seen[0]
+    assert own == "x"
+    assert options == StageOptions(version="v1", limit=3, sets=["a.b=1", "c=2"], strict=True)
+    assert options.flags() == {"data_dir": None, "version": "v1", "input": None, "limit": 3, "verbose": None,
+                               "strict": True, "max_failures": None}
+    assert CliRunner().invoke(app_under_test, ["--input", "v0"]).exit_code == 2  # not an option of this command

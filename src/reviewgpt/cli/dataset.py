@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options
 from reviewgpt.dataset.config import DatasetConfig
 
 
@@ -25,6 +12,7 @@ def register(app: typer.Typer) -> None:
     app.command("build-dataset")(build_dataset)
 
 
+@stage_options()
 def build_dataset(
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Target model's tokenizer: hub id or local path (needs a chat template)."),
     schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--schema", help="Review schema [default: 4-aspect]."),
@@ -38,8 +26,7 @@ def build_dataset(
     parse_input: str | None = typer.Option(None, "--parse-input", help="Parse version to read [default: its LATEST]."),
     crawl_input: str | None = typer.Option(None, "--crawl-input", help="Crawl version for venues and dates [default: the one parse read]."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Tokenizer processes [default: CPU cores]."),
-    data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
-    limit: Limit = None, verbose: Verbose = None, sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Join parsed papers and aggregated reviews into train/val/test examples counted with the model's chat template.
 
@@ -48,9 +35,8 @@ def build_dataset(
     """
     from reviewgpt.dataset import run
 
-    cfg = build_config(
-        DatasetConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
-        tokenizer=tokenizer, review_schema=schema, max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
+    cfg = options.build(
+        DatasetConfig, tokenizer=tokenizer, review_schema=schema, max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
         max_total_tokens=max_total_tokens, min_output_tokens=min_output_tokens, split=split, seed=seed,
         export=export, parse_input=parse_input, crawl_input=crawl_input, workers=workers,
     )

@@ -12,19 +12,7 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options
 from reviewgpt.evaluate.config import EvaluateConfig
 from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_SCALE_TEXT
 
@@ -40,6 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 @evaluate_app.callback(invoke_without_command=True)
+@stage_options(with_input=False)
 def evaluate(
     ctx: typer.Context,
     predictions: str | None = typer.Option(
@@ -74,12 +63,7 @@ def evaluate(
     embedding_calibration: Path | None = typer.Option(
         None, "--embedding-calibration", help="Calibration file of the embedding judge (from `evaluate calibrate`)."
     ),
-    data_dir: DataDir = None,
-    version: Version = None,
-    config: ConfigFile = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
@@ -93,9 +77,8 @@ def evaluate(
         return
     from reviewgpt.evaluate import run
 
-    cfg = build_config(
-        EvaluateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
-        predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
+    cfg = options.build(
+        EvaluateConfig, predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
         humans=humans, reference=reference, extractor=extractor, embedding_calibration=embedding_calibration,
         llm={"model": judge_model} if judge_model else None,
     )
