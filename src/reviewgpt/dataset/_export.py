@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from reviewgpt.fsutil import replaced_on_success
+from reviewgpt.fsutil import replaced_on_success, write_text_atomic
 from reviewgpt.prompting import prompt_messages
 from reviewgpt.records import InstructionExample
 from reviewgpt.store import read_records, write_json_atomic
@@ -103,7 +103,7 @@ def write_exports(
             dataset = "reviewgpt_messages" if "sharegpt" in wanted else "reviewgpt"
             yaml_text = llamafactory_train_yaml(root, version_dir.name, list(split_files), dataset,
                                                 max_total_tokens, model)
-            (root / LLAMAFACTORY_YAML).write_text(yaml_text, encoding="utf-8")
+            write_text_atomic(root / LLAMAFACTORY_YAML, yaml_text)
             written[f"{EXPORT_DIR}/{LLAMAFACTORY_YAML}"] = "llamafactory"
     return written
 
