@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from reviewgpt import __version__
 from reviewgpt.artifacts import ERRORS, PREVIOUS_ERRORS, output_of
 from reviewgpt.errors import RunFailedError, StoreError
+from reviewgpt.fsutil import write_text_atomic
 from reviewgpt.logging import add_file_handler, get_logger, remove_handler
 
 log = get_logger(__name__)
@@ -76,15 +77,7 @@ def sha256_json(obj: Any) -> str:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON through a temp file and a rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 # ---------------------------------------------------------------------------- reading

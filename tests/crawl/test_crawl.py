@@ -127,7 +127,7 @@ def test_truncated_pdf_is_an_error_line_and_the_paper_is_kept(server: OpenReview
     errors = _errors(report.path)
     assert [(e["id"], e["error"]) for e in errors] == [("ANvmVS2Yr0", "pdf-download")]
     assert "truncated" in errors[0]["detail"]
-    assert not list((data_dir / "pdfs").glob(".*.part"))
+    assert not list((data_dir / "pdfs").glob(".*"))  # no temporary file left behind
 
 
 def test_valid_cached_pdfs_are_not_downloaded_again(server: OpenReviewTestServer, data_dir: Path) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from reviewgpt.evaluate.constants import SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.llm.answers import (
     InvalidAnswer,
     aspects_reader,
@@ -18,6 +19,7 @@ from reviewgpt.reviewtext import ASPECT_SCHEMAS, ReviewPoint
 
 ASPECTS = ASPECT_SCHEMAS["4-aspect"]
 POINT = ReviewPoint(title="Weak baselines", detail="Only compared to BERT.")
+SCALE = (SIMILARITY_MIN, SIMILARITY_MAX)
 
 
 @pytest.mark.parametrize(
@@ -89,12 +91,12 @@ def test_point_lists_and_judge_matches_share_the_reader():
     assert read_point_list([{"title": "a", "detail": "b"}]) == [ReviewPoint(title="a", detail="b")]
     with pytest.raises(InvalidAnswer):
         read_point_list({"answer": []})
-    [match] = read_matches({"matches": [{"a": "A2", "b": 1.0, "similarity": "8", "rationale": "same"}]}, 2, 1)
+    [match] = read_matches({"matches": [{"a": "A2", "b": 1.0, "similarity": "8", "rationale": "same"}]}, 2, 1, SCALE)
     assert (match.a, match.b, match.similarity) == (2, 1, 8.0)
     with pytest.raises(InvalidAnswer, match="not a point of review B"):
-        read_matches({"matches": [{"a": 1, "b": 3, "similarity": 9}]}, 2, 2)
+        read_matches({"matches": [{"a": 1, "b": 3, "similarity": 9}]}, 2, 2, SCALE)
     with pytest.raises(InvalidAnswer, match="similarity"):
-        read_matches({"matches": [{"a": 1, "b": 1, "similarity": 3}]}, 2, 2)
+        read_matches({"matches": [{"a": 1, "b": 1, "similarity": 3}]}, 2, 2, SCALE)
 
 
 def test_a_cached_answer_that_no_longer_validates_is_asked_again(tmp_path):

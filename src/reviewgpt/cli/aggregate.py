@@ -5,35 +5,16 @@ from __future__ import annotations
 import typer
 
 from reviewgpt.aggregate.config import AggregateConfig
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-    renamed_option,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, renamed_option, stage_options
 
 
 def register(app: typer.Typer) -> None:
     app.command("aggregate-reviews")(aggregate_reviews)
 
 
+@stage_options()
 def aggregate_reviews(
-    data_dir: DataDir = None,
-    version: Version = None,
-    input: Input = None,  # noqa: A002 - the common --input option
-    config: ConfigFile = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
     review_schema: choices(AggregateConfig, "review_schema") | None = typer.Option(None, "--review-schema", help="Review schema [default: 4-aspect]."),
     schema: choices(AggregateConfig, "review_schema") | None = typer.Option(None, "--schema", hidden=True, help="Deprecated: --review-schema."),
     aggregator: choices(AggregateConfig, "aggregator") | None = typer.Option(
@@ -60,9 +41,8 @@ def aggregate_reviews(
     from reviewgpt.aggregate import describe_dry_run, run
 
     llm = {"model": model, "base_url": base_url, "concurrency": concurrency, "rpm": rpm, "tpm": tpm, "max_cost_usd": max_cost}
-    cfg = build_config(
-        AggregateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit,
-        verbose=verbose, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), aggregator=aggregator, min_words=min_words,
+    cfg = options.build(
+        AggregateConfig, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), aggregator=aggregator, min_words=min_words,
         max_reviews=max_reviews, dry_run=dry_run, llm={k: v for k, v in llm.items() if v is not None} or None,
     )
     if cfg.dry_run:

@@ -1,20 +1,26 @@
 """Options every stage command takes, and the glue from flags to ``stage.run(cfg)``.
 
-A stage command is about ten lines::
+A stage command declares only its own options; :func:`stage_options` adds the shared ones
+(``--data-dir``, ``--version``, ``--input``, ``--config``, ``--limit``, ``--verbose``, ``--set``,
+``--strict``, ``--max-failures``) where its ``options`` parameter stands, and hands them over as one
+:class:`StageOptions`::
 
-    def parse(data_dir: DataDir = None, version: Version = None, ..., parser: str | None = typer.Option(None, ...)):
+    @stage_options()
+    def parse(options: StageOptions = SHARED, parser: str | None = typer.Option(None, "--parser", ...)):
         from reviewgpt.parse import run
-        from reviewgpt.parse.config import ParseConfig
-        execute(run, build_config(ParseConfig, config, sets, data_dir=data_dir, ..., parser=parser))
+        execute(run, options.build(ParseConfig, parser=parser))
 
 All flags default to None so that YAML keys and class defaults apply unless a flag is given.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
@@ -49,6 +55,80 @@ Sets = Annotated[
 ]
 
 C = TypeVar("C", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The shared options in the order ``--help`` lists them, with their option types.
+_SHARED_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("data_dir", DataDir),
+    ("version", Version),
+    ("input", Input),
+    ("config", ConfigFile),
+    ("limit", Limit),
+    ("verbose", Verbose),
+    ("sets", Sets),
+    ("strict", Strict),
+    ("max_failures", MaxFailures),
+)
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """The shared options of one stage command call (None: not given)."""
+
+    data_dir: Path | None = None
+    version: str | None = None
+    input: str | None = None
+    config: Path | None = None
+    limit: int | None = None
+    verbose: bool | None = None
+    sets: list[str] | None = None
+    strict: bool | None = None
+    max_failures: int | None = None
+
+    def flags(self) -> dict[str, Any]:
+        """The options that are config keys (all but ``--config`` and ``--set``), for :func:`build_config`."""
+        flags = asdict(self)
+        del flags["config"], flags["sets"]
+        return flags
+
+    def build(self, cls: type[C], sets: list[str] | None = None, **flags: Any) -> C:
+        """The stage config: ``--config``, then ``--set`` (``sets`` replaces them when given), then flags."""
+        return build_config(cls, self.config, self.sets if sets is None else sets, **self.flags(), **flags)
+
+
+#: The default of a command's ``options`` parameter (replaced by :func:`stage_options`).
+SHARED = StageOptions()
+
+
+def stage_options(*, with_input: bool = True, order: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a command the shared options in place of its ``options: StageOptions`` parameter.
+
+    Typer reads a command's options from its signature, so the decorated function shows Typer the
+    shared options where ``options`` stood, and the call gathers them back into a
+    :class:`StageOptions`. ``with_input=False``: a command whose inputs are its own options;
+    ``order``: shared options that ``--help`` lists first (a command's required one, say). The
+    command's annotations must resolve in its module's globals, as Typer needs anyway.
+    """
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index("options")
+        kind = params[at].kind
+        names = [name for name, _ in _SHARED_OPTIONS if with_input or name != "input"]
+        names = [*order, *(name for name in names if name not in order)]
+        option_types = dict(_SHARED_OPTIONS)
+        shared = [inspect.Parameter(name, kind, default=None, annotation=option_types[name]) for name in names]
+
+        @functools.wraps(command)
+        def with_shared_options(*args: Any, **kwargs: Any) -> Any:
+            options = StageOptions(**{name: kwargs.pop(name, None) for name in names})
+            return command(*args, options=options, **kwargs)
+
+        with_shared_options.__signature__ = signature.replace(parameters=[*params[:at], *shared, *params[at + 1 :]])  # type: ignore[attr-defined]
+        return with_shared_options  # type: ignore[return-value]
+
+    return decorate
 
 
 def choices(model: type[BaseModel], field: str) -> type[Enum]:

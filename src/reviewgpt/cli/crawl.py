@@ -7,20 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options
 from reviewgpt.crawl.config import CrawlConfig
 
 
@@ -28,6 +15,7 @@ def register(app: typer.Typer) -> None:
     app.command("crawl")(crawl)
 
 
+@stage_options()
 def crawl(
     source: Annotated[str | None, typer.Option("--source", help="openreview (the API) | peerread (a PeerRead-layout folder given by --path) [default: openreview].")] = None,
     path: Annotated[Path | None, typer.Option("--path", help="With --source peerread: the folder holding reviews/<id>.json and parsed_pdfs/<id>.pdf.json.")] = None,
@@ -41,8 +29,7 @@ def crawl(
     concurrency: Annotated[int | None, typer.Option("--concurrency", help="PDF downloads at once [default: 4].")] = None,
     list_venues: Annotated[bool, typer.Option("--list-venues", help="Print the venue ids the server lists (those containing FILTER) and exit.")] = False,
     venue_filter: Annotated[str | None, typer.Argument(metavar="[FILTER]", help="With --list-venues: only ids containing this text.")] = None,
-    data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
-    limit: Limit = None, verbose: Verbose = None, sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Crawl OpenReview venues: submissions with their replies -> data/crawl/<version>/papers.jsonl, PDFs -> data/pdfs/.
 
@@ -57,12 +44,10 @@ def crawl(
 
     if venue_filter is not None and not list_venues:
         raise ConfigError(f"unexpected argument {venue_filter!r}: FILTER goes with --list-venues; venues go with --venue")
-    flags = dict(source=source, path=path, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose, venues=venue or None,
-                 since_last=since_last, pdfs=pdfs, api=api, baseurl=baseurl, baseurl_v2=baseurl_v2, rate=rate,
-                 concurrency=concurrency)
+    cfg = options.build(CrawlConfig, source=source, path=path, venues=venue or None, since_last=since_last, pdfs=pdfs,
+                        api=api, baseurl=baseurl, baseurl_v2=baseurl_v2, rate=rate, concurrency=concurrency)
     if list_venues:
-        cfg = build_config(CrawlConfig, config, sets, **flags)
         for venue_id in list_server_venues(cfg, venue_filter):
             typer.echo(venue_id)
         return
-    execute(run, build_config(CrawlConfig, config, sets, **flags))
+    execute(run, cfg)

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-    renamed_option,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, renamed_option, stage_options
 from reviewgpt.dataset.config import DatasetConfig
 
 
@@ -26,6 +12,7 @@ def register(app: typer.Typer) -> None:
     app.command("build-dataset")(build_dataset)
 
 
+@stage_options()
 def build_dataset(
     tokenizer: str | None = typer.Option(None, "--tokenizer", help="Target model's tokenizer: hub id or local path (needs a chat template)."),
     review_schema: choices(DatasetConfig, "review_schema") | None = typer.Option(None, "--review-schema", help="Review schema [default: 4-aspect]."),
@@ -40,8 +27,7 @@ def build_dataset(
     parse_input: str | None = typer.Option(None, "--parse-input", help="Parse version to read [default: its LATEST]."),
     crawl_input: str | None = typer.Option(None, "--crawl-input", help="Crawl version for venues and dates [default: the one parse read]."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Tokenizer processes [default: CPU cores]."),
-    data_dir: DataDir = None, version: Version = None, input: Input = None, config: ConfigFile = None,
-    limit: Limit = None, verbose: Verbose = None, sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Join parsed papers and aggregated reviews into train/val/test examples counted with the model's chat template.
 
@@ -50,9 +36,8 @@ def build_dataset(
     """
     from reviewgpt.dataset import run
 
-    cfg = build_config(
-        DatasetConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
-        tokenizer=tokenizer, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
+    cfg = options.build(
+        DatasetConfig, tokenizer=tokenizer, review_schema=renamed_option(review_schema, schema, "--schema", "--review-schema"), max_input_tokens=max_input_tokens, max_output_tokens=max_output_tokens,
         max_total_tokens=max_total_tokens, min_output_tokens=min_output_tokens, split=split, seed=seed,
         export=export, parse_input=parse_input, crawl_input=crawl_input, workers=workers,
     )

@@ -12,20 +12,9 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options
 from reviewgpt.evaluate.config import EvaluateConfig
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_SCALE_TEXT
 
 evaluate_app = typer.Typer(
     help="Hit rates of generated reviews against the human reviews (Liang et al. 2023), with a report.",
@@ -39,6 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 @evaluate_app.callback(invoke_without_command=True)
+@stage_options(with_input=False)
 def evaluate(
     ctx: typer.Context,
     predictions: str | None = typer.Option(
@@ -55,7 +45,7 @@ def evaluate(
         None, "--judge", help="The judge of point pairs [default: openai when the API key is set, else embedding]."
     ),
     judge_model: str | None = typer.Option(None, "--judge-model", help="Model of the LLM judge [default: gpt-4o-mini]."),
-    threshold: float | None = typer.Option(None, "--threshold", help="Similarity (5-10) from which a pair is a hit [default: 7]."),
+    threshold: float | None = typer.Option(None, "--threshold", help=f"Similarity ({SIMILARITY_SCALE_TEXT}) from which a pair is a hit [default: {HIT_THRESHOLD:g}]."),
     aspects: str | None = typer.Option(
         None, "--aspects", help="all, or aspects to compare, comma-separated; 'rejection' = criticisms only [default: all]."
     ),
@@ -73,12 +63,7 @@ def evaluate(
     embedding_calibration: Path | None = typer.Option(
         None, "--embedding-calibration", help="Calibration file of the embedding judge (from `evaluate calibrate`)."
     ),
-    data_dir: DataDir = None,
-    version: Version = None,
-    config: ConfigFile = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Judge each generated review against the paper's human review; write matches, summary and report.
 
@@ -92,9 +77,8 @@ def evaluate(
         return
     from reviewgpt.evaluate import run
 
-    cfg = build_config(
-        EvaluateConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, limit=limit, verbose=verbose,
-        predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
+    cfg = options.build(
+        EvaluateConfig, predictions=predictions, references=references, judge=judge, threshold=threshold, aspects=aspects,
         humans=humans, reference=reference, extractor=extractor, embedding_calibration=embedding_calibration,
         llm={"model": judge_model} if judge_model else None,
     )

@@ -8,7 +8,7 @@ import typer
 
 from reviewgpt.cli.common import DataDir, choice_of, plain
 from reviewgpt.evaluate.calibration import DEFAULT_OBJECTIVE, THRESHOLD_OBJECTIVES
-from reviewgpt.evaluate.constants import HIT_THRESHOLD
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_SCALE_TEXT
 
 Objective = choice_of("Objective", THRESHOLD_OBJECTIVES)
 OfflineJudge = choice_of("OfflineJudge", ("embedding",))
@@ -19,7 +19,7 @@ Gold = typer.Option(
 )
 HitThreshold = typer.Option(
     HIT_THRESHOLD, "--hit-threshold",
-    help="Similarity (5-10) from which a judged pair is a hit, on both sides (a MARG file's pairs are all hits).",
+    help=f"Similarity ({SIMILARITY_SCALE_TEXT}) from which a judged pair is a hit, on both sides (a MARG file's pairs are all hits).",
 )
 
 

@@ -6,20 +6,7 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options
 from reviewgpt.infer.config import InferConfig
 
 
@@ -27,6 +14,7 @@ def register(app: typer.Typer) -> None:
     app.command("infer")(infer)
 
 
+@stage_options()
 def infer(
     run: str | None = typer.Option(None, "--run", help="Train run to serve (data/train/<run>)."),
     model: str | None = typer.Option(None, "--model", help="Hub id or path (hf), or the served model name (openai)."),
@@ -39,13 +27,7 @@ def infer(
         None, "--penalize-empty", help="Lower '<No related terms>'-style empty aspects by this many logits (hf; try 5)."
     ),
     system: str | None = typer.Option(None, "--system", help="System name written in each prediction."),
-    data_dir: DataDir = None,
-    version: Version = None,
-    input: Input = None,
-    config: ConfigFile = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
 ) -> None:
     """Write data/infer/<version>/predictions.jsonl: --samples reviews for each paper of --input.
 
@@ -60,10 +42,9 @@ def infer(
     """
     from reviewgpt.infer import run as run_stage
 
-    sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
-    cfg = build_config(
-        InferConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
-        run=run, model=model, adapter=adapter, backend=backend, samples=samples, prompt_style=prompt_style,
+    sets = list(options.sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
+    cfg = options.build(
+        InferConfig, sets, run=run, model=model, adapter=adapter, backend=backend, samples=samples, prompt_style=prompt_style,
         penalize_empty=penalize_empty, system=system,
     )
     execute(run_stage, cfg)

@@ -6,21 +6,7 @@ from pathlib import Path
 
 import typer
 
-from reviewgpt.cli.common import (
-    ConfigFile,
-    DataDir,
-    Input,
-    Limit,
-    MaxFailures,
-    Sets,
-    Strict,
-    Verbose,
-    Version,
-    build_config,
-    choices,
-    execute,
-    stdin_to_file,
-)
+from reviewgpt.cli.common import SHARED, StageOptions, choices, execute, stage_options, stdin_to_file
 from reviewgpt.parse.config import ParseConfig
 
 
@@ -28,14 +14,9 @@ def register(app: typer.Typer) -> None:
     app.command("parse")(parse)
 
 
+@stage_options()
 def parse(
-    data_dir: DataDir = None,
-    version: Version = None,
-    input: Input = None,
-    config: ConfigFile = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
+    options: StageOptions = SHARED,
     parser: choices(ParseConfig, "parser") | None = typer.Option(None, "--parser", help="pymupdf (default, CPU; AGPL, see docs/cli.md) | grobid | nougat (GPU) | docling (the Docling JSON an import links)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes [default: all cores]."),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds allowed per PDF [default: 120]."),
@@ -48,10 +29,7 @@ def parse(
     Examples: reviewgpt parse --workers 2  |  reviewgpt parse --pdf my_paper.pdf
     """
     from reviewgpt.parse import parse_pdf, run
-    cfg = build_config(
-        ParseConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input, limit=limit, verbose=verbose,
-        parser=parser, workers=workers, timeout=timeout, grobid_url=grobid_url,
-    )
+    cfg = options.build(ParseConfig, parser=parser, workers=workers, timeout=timeout, grobid_url=grobid_url)
     if pdf is None:
         execute(run, cfg)
         return

@@ -7,19 +7,16 @@ from pathlib import Path
 import typer
 
 from reviewgpt.cli.common import (
+    SHARED,
     ConfigFile,
     DataDir,
-    Input,
-    Limit,
-    MaxFailures,
     Sets,
-    Strict,
-    Verbose,
-    Version,
+    StageOptions,
     build_config,
     choice_of,
     execute,
     plain,
+    stage_options,
 )
 from reviewgpt.train.launch import LAUNCHERS
 
@@ -31,15 +28,10 @@ def register(app: typer.Typer) -> None:
 
 
 @train_app.callback(invoke_without_command=True)
+@stage_options(order=("config", "sets", "strict", "max_failures"))  # --config first: train requires it
 def train(
     ctx: typer.Context,
-    config: ConfigFile = None,
-    sets: Sets = None, strict: Strict = None, max_failures: MaxFailures = None,
-    data_dir: DataDir = None,
-    version: Version = None,
-    input: Input = None,
-    limit: Limit = None,
-    verbose: Verbose = None,
+    options: StageOptions = SHARED,
     resume: bool = typer.Option(False, "--resume", help="Continue run --version from its last checkpoint."),
 ) -> None:
     """Train an adapter -> data/train/<run>/ (adapter, run_info.json, metrics.jsonl, loss.png).
@@ -48,14 +40,12 @@ def train(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if config is None:
+    if options.config is None:
         raise typer.BadParameter("--config is required (see configs/*.yaml)", param_hint="--config")
     from reviewgpt.train import run
     from reviewgpt.train.config import TrainConfig
 
-    cfg = build_config(TrainConfig, config, sets, strict=strict, max_failures=max_failures, data_dir=data_dir, version=version, input=input,
-                       limit=limit, verbose=verbose, resume=resume or None)
-    execute(run, cfg)
+    execute(run, options.build(TrainConfig, resume=resume or None))
 
 
 @train_app.command("merge")

@@ -74,7 +74,11 @@ class RequestStats:
 
 
 class _LoggedRetry(Retry):
-    """urllib3's Retry, logging each retry through reviewgpt's logger instead of print()."""
+    """urllib3's Retry, logging each retry through reviewgpt's logger instead of print().
+
+    Kept instead of :mod:`reviewgpt.retry`: openreview-py's session retries inside urllib3, below
+    any call we could wrap, so its own Retry class is the place to tune.
+    """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # noqa: ANN001
         cause = f"HTTP {response.status}" if response is not None else f"{type(error).__name__}"

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from reviewgpt.config import dump_config
 from reviewgpt.crawl.config import CrawlConfig
 from reviewgpt.errors import ConfigError, RunFailedError
+from reviewgpt.fsutil import replaced_on_success
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
 from reviewgpt.records.crawl import CrawledPaper, Reply, split_strengths_weaknesses
@@ -203,13 +204,11 @@ def paper_of(data: Any, forum: str, venue_id: str) -> CrawledPaper:
 
 def _link(source: Path, target: Path) -> None:
     """Hard-link ``source`` to ``target`` (a copy across file systems); an existing target is replaced."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with replaced_on_success(target) as tmp:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
 
 
 def _docling_file(root: Path, forum: str) -> Path | None:

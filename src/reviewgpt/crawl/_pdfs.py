@@ -9,18 +9,16 @@ hashed. A valid file already in the cache is not downloaded again.
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
 
 from reviewgpt.crawl._client import RETRY_STATUSES, PoliteAdapter, RateLimiter, RequestStats
 from reviewgpt.crawl.config import CrawlConfig
+from reviewgpt.fsutil import write_bytes_atomic
 from reviewgpt.logging import get_logger
+from reviewgpt.retry import RetriesExhausted, RetryableError, RetryPolicy, call, retry_after_seconds
 from reviewgpt.store import sha256_file
 
 log = get_logger(__name__)
@@ -61,18 +59,6 @@ def is_valid_pdf_file(path: Path) -> bool:
     return head == b"%PDF-" and b"%%EOF" in tail
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
 class PdfDownloader:
     """Downloads PDFs politely; safe to call from several threads.
 
@@ -93,6 +79,11 @@ class PdfDownloader:
         self.session.mount("https://", adapter)
         self.headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         self.headers["Accept"] = "application/pdf"
+        # No jitter: the shared rate limiter already spreads the threads' requests.
+        self._retry_policy = RetryPolicy(
+            retries=cfg.retries, base_s=cfg.backoff, cap_s=cfg.backoff_max, jitter=(1.0, 1.0),
+            retry_after_cap_s=max(cfg.backoff_max, 1.0),
+        )
 
     def target(self, forum: str) -> Path:
         return self.pdf_dir / f"{forum}.pdf"
@@ -107,44 +98,36 @@ class PdfDownloader:
         if not force and is_valid_pdf_file(target):
             return PdfResult(target, sha256_file(target), downloaded=False)
         data = self._download(url)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_bytes_atomic(target, data)
         return PdfResult(target, hashlib.sha256(data).hexdigest(), downloaded=True)
 
     def _download(self, url: str) -> bytes:
-        last_error = "no attempt"
-        for attempt in range(self.cfg.retries + 1):
-            wait: float | None = None
-            try:
-                response = self.session.get(url, headers=self.headers)
-            except requests.exceptions.RequestException as exc:  # connection reset, cut-off body, timeout
-                last_error = f"{type(exc).__name__}"
-            else:
-                if response.status_code == 200:
-                    data = response.content
-                    try:
-                        check_pdf_bytes(data)
-                        return data
-                    except PdfError as exc:
-                        last_error = str(exc)
-                        if not data.startswith(b"%PDF-"):
-                            raise  # an HTML page or an error body: retrying will not help
-                elif response.status_code in RETRY_STATUSES:
-                    last_error = f"HTTP {response.status_code}"
-                    wait = _retry_after_seconds(response.headers.get("Retry-After"))
-                else:
-                    raise PdfError(f"HTTP {response.status_code} from {url}")
-            if attempt == self.cfg.retries:
-                break
-            if wait is None:
-                wait = min(self.cfg.backoff * (2**attempt), self.cfg.backoff_max)
-            log.debug("PDF %s: %s; retry %d in %.2fs", url, last_error, attempt + 1, wait)
-            time.sleep(min(wait, max(self.cfg.backoff_max, 1.0)))
-        raise PdfError(f"{last_error} after {self.cfg.retries} retries ({url})")
+        def log_retry(retry: int, exc: BaseException, delay: float) -> None:
+            log.debug("PDF %s: %s; retry %d in %.2fs", url, exc, retry, delay)
+
+        try:
+            return call(lambda: self._download_once(url), self._retry_policy, log_retry)
+        except RetriesExhausted as exc:
+            raise PdfError(f"{exc.last} after {self.cfg.retries} retries ({url})") from None
+
+    def _download_once(self, url: str) -> bytes:
+        """One GET of ``url``: the PDF's bytes, :class:`RetryableError` for a passing failure, or PdfError."""
+        try:
+            response = self.session.get(url, headers=self.headers)
+        except requests.exceptions.RequestException as exc:  # connection reset, cut-off body, timeout
+            raise RetryableError(type(exc).__name__) from None
+        if response.status_code in RETRY_STATUSES:
+            raise RetryableError(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            raise PdfError(f"HTTP {response.status_code} from {url}")
+        data = response.content
+        try:
+            check_pdf_bytes(data)
+        except PdfError as exc:
+            if not data.startswith(b"%PDF-"):
+                raise  # an HTML page or an error body: retrying will not help
+            raise RetryableError(str(exc)) from None  # a PDF cut short
+        return data
 
     def close(self) -> None:
         self.session.close()

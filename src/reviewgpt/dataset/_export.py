@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewgpt.artifacts import JSONL
+from reviewgpt.fsutil import replaced_on_success, write_text_atomic
 from reviewgpt.prompting import prompt_messages
 from reviewgpt.records import InstructionExample
 from reviewgpt.store import read_records, write_json_atomic
@@ -42,27 +43,23 @@ def _messages(rec: InstructionExample) -> dict[str, Any]:
 def _write_json_list(path: Path, items: Iterator[dict[str, Any]]) -> int:
     """Stream a JSON list to ``path`` (one item per line) without holding it in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replaced_on_success(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write("[")
         for item in items:
             fh.write(("\n" if n == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
             n += 1
         fh.write("\n]\n")
-    tmp.replace(path)
     return n
 
 
 def _write_jsonl(path: Path, items: Iterator[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with replaced_on_success(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         for item in items:
             fh.write(json.dumps(item, ensure_ascii=False) + "\n")
             n += 1
-    tmp.replace(path)
     return n
 
 
@@ -107,7 +104,7 @@ def write_exports(
             dataset = "reviewgpt_messages" if "sharegpt" in wanted else "reviewgpt"
             yaml_text = llamafactory_train_yaml(root, version_dir.name, list(split_files), dataset,
                                                 max_total_tokens, model)
-            (root / LLAMAFACTORY_YAML).write_text(yaml_text, encoding="utf-8")
+            write_text_atomic(root / LLAMAFACTORY_YAML, yaml_text)
             written[f"{EXPORT_DIR}/{LLAMAFACTORY_YAML}"] = "llamafactory"
     return written
 

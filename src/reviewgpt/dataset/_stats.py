@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewgpt.fsutil import replaced_on_success
 from reviewgpt.records import InstructionExample
 
 PERCENTILES = (50, 90, 95, 99)
@@ -102,5 +103,6 @@ def plot_lengths(collector: StatsCollector, max_total_tokens: int, path: Path) -
     integer_ticks(ax.yaxis)
     legend_right(ax)
     fig.tight_layout()
-    fig.savefig(path)
+    with replaced_on_success(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)

@@ -1,4 +1,7 @@
-"""The offline judge's calibrated pair model: fit, cross-validate by paper, save, load.
+"""Fitting the offline judge's calibrated pair model, cross-validated by paper.
+
+The model itself (its file, loading, decoding) is :mod:`reviewgpt.evaluate.pair_model`, which the
+embedding judge uses too; its names are importable from here as well.
 
 A calibration is a logistic regression over pair features (:mod:`reviewgpt.evaluate.features`)
 plus a probability threshold: after one-to-one assignment, an assigned pair whose probability
@@ -15,26 +18,30 @@ its vocabulary and its reviews, and splitting them would overstate agreement.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from reviewgpt.errors import ReviewGPTError
 from reviewgpt.evaluate.agreement import Agreement, AlignedUnit, agreement
-from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
+from reviewgpt.evaluate.constants import HIT_THRESHOLD
 from reviewgpt.evaluate.features import FEATURE_NAMES, select
+from reviewgpt.evaluate.judges.base import Comparison
+from reviewgpt.evaluate.judges.embedding import EmbeddingJudge, comparison_features, default_encoder
+from reviewgpt.evaluate.pair_model import (  # noqa: F401 - also this module's public names, as before
+    CALIBRATION_KIND,
+    DEFAULT_CALIBRATION,
+    Calibration,
+    assign,
+    load_calibration,
+    similarity_scale,
+)
 from reviewgpt.logging import get_logger
+from reviewgpt.progress import track
 
 log = get_logger(__name__)
-
-#: The calibration shipped with reviewgpt, fitted on the MARG GPT-4 dev alignments.
-DEFAULT_CALIBRATION = Path(__file__).with_name("calibration_default.json")
-CALIBRATION_KIND = "reviewgpt-judge-calibration"
 
 #: Features of the default model. ``log_n_a``/``log_n_b`` (the sizes of the two reviews) are in:
 #: GPT-4 finds about as many matches in a 4-point review as in a 20-point one (0.39 vs 0.31 per
@@ -53,97 +60,7 @@ DEFAULT_OBJECTIVE = "winner"
 DEFAULT_L2 = 30.0
 
 
-class Calibration(BaseModel):
-    """The fitted parameters of the embedding judge (saved as JSON)."""
-
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
-
-    kind: str = CALIBRATION_KIND
-    format_version: int = 1
-    encoder: str = "all-MiniLM-L6-v2"
-    features: list[str]
-    mean: list[float]
-    scale: list[float]
-    weights: list[float]
-    bias: float
-    threshold: float = Field(..., gt=0.0, lt=1.0, description="Probability from which an assigned pair is a hit.")
-    l2: float = 1.0
-    objective: str = Field("kappa", description="What the threshold was chosen for on the training papers.")
-    fitted_on: dict[str, Any] = Field(default_factory=dict)
-    cross_validation: dict[str, Any] | None = None
-
-    def logits(self, features: np.ndarray) -> np.ndarray:
-        """Log-odds of 'same point' for a feature array of any leading shape (last axis: all features)."""
-        x = (select(features, self.features) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return x @ np.asarray(self.weights) + self.bias
-
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(features)))
-
-    def save(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
-
-
-def load_calibration(path: Path | None = None) -> Calibration:
-    """Read a calibration file; the shipped default when ``path`` is None.
-
-    Raises:
-        ReviewGPTError: the file is missing or not a calibration of a known format.
-    """
-    path = Path(path) if path is not None else DEFAULT_CALIBRATION
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReviewGPTError(f"calibration file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise ReviewGPTError(f"{path}: not JSON ({exc.msg})") from exc
-    if not isinstance(data, dict) or data.get("kind") != CALIBRATION_KIND:
-        raise ReviewGPTError(f"{path}: not a reviewgpt judge calibration (make one with: reviewgpt evaluate calibrate)")
-    if data.get("format_version", 1) > 1:
-        raise ReviewGPTError(f"{path}: calibration format {data['format_version']} is newer than this reviewgpt reads")
-    try:
-        return Calibration.model_validate(data)
-    except ValueError as exc:
-        raise ReviewGPTError(f"{path}: invalid calibration: {exc}") from exc
-
-
 # ---------------------------------------------------------------------------- decoding
-
-
-def assign(probs: np.ndarray, threshold: float, floor: float | None = None) -> list[tuple[int, int, float]]:
-    """One-to-one assignment of a comparison's pair probabilities (0-based ``(i, j, p)`` triples).
-
-    The Hungarian algorithm maximises the summed log-odds above ``floor`` (pairs below it can never
-    be assigned, so a weak pair never displaces a strong one through the assignment); assigned pairs
-    below ``floor`` are dropped. ``floor`` defaults to ``threshold``: only hits are returned.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    floor = threshold if floor is None else floor
-    if probs.size == 0:
-        return []
-    eps = 1e-9
-    logit = np.log(np.clip(probs, eps, 1 - eps)) - np.log(np.clip(1 - probs, eps, 1 - eps))
-    floor_logit = float(np.log(floor) - np.log(1 - floor))
-    gain = np.where(probs >= floor, logit - floor_logit + eps, 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    return [(int(i), int(j), float(probs[i, j])) for i, j in zip(rows, cols, strict=True) if probs[i, j] >= floor]
-
-
-def similarity_scale(prob: float, threshold: float) -> float:
-    """Map a match probability to the LLM judge's 5..10 scale, linearly on each side of the hit.
-
-    ``threshold`` -> :data:`HIT_THRESHOLD` (7), 1 -> 10, ``threshold / 2`` -> 5: the calibrated
-    decision lands exactly on the hit threshold every comparison uses.
-    """
-    hit, top, bottom = HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
-    # Not rounded: a rounding step would turn float noise of the encoder into a 0.01 jump.
-    if prob >= threshold:
-        return hit + (top - hit) * (prob - threshold) / (1.0 - threshold)
-    floor = threshold / 2
-    below = bottom + (hit - bottom) * max(prob - floor, 0.0) / (threshold - floor)
-    return min(below, hit - 0.01)  # a non-hit stays visibly below the hit threshold
 
 
 def decode(units: Sequence[AlignedUnit], features: Sequence[np.ndarray], cal: Calibration) -> list[AlignedUnit]:
@@ -321,9 +238,6 @@ def parse_features(spec: str | None) -> tuple[str, ...]:
 
 def featurize_units(units: Sequence[AlignedUnit], batch: int = 64) -> list[np.ndarray]:
     """Pair features of every unit, embedding ``batch`` units' texts at a time."""
-    from reviewgpt.evaluate.judges.embedding import comparison_features, default_encoder
-    from reviewgpt.progress import track
-
     encoder = default_encoder()
     features: list[np.ndarray] = []
     starts = range(0, len(units), batch)
@@ -361,9 +275,6 @@ def judge_units(
 
     A pair is a hit when its similarity is at least ``hit_threshold``, as for any judged file.
     """
-    from reviewgpt.evaluate.judges.base import Comparison
-    from reviewgpt.evaluate.judges.embedding import EmbeddingJudge
-
     judge = EmbeddingJudge(calibration=calibration)
     comparisons = [Comparison(str(k), u.points_a, u.points_b) for k, u in enumerate(units)]
     out = []

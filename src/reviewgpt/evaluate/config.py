@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from reviewgpt.config import StageConfig
-from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN
+from reviewgpt.evaluate.constants import HIT_THRESHOLD, SIMILARITY_MAX, SIMILARITY_MIN, SIMILARITY_SCALE_TEXT
 from reviewgpt.llm.config import LLMConfig
 
 JudgeName = Literal["openai", "embedding"]
@@ -55,7 +55,7 @@ class EvaluateConfig(StageConfig):
     )
     threshold: float = Field(
         HIT_THRESHOLD, ge=SIMILARITY_MIN, le=SIMILARITY_MAX,
-        description="A matched pair is a hit when its similarity (5-10) is at least this.",
+        description=f"A matched pair is a hit when its similarity ({SIMILARITY_SCALE_TEXT}) is at least this.",
     )
     aspects: list[str] = Field(
         default_factory=lambda: ["all"],

@@ -14,3 +14,5 @@ SIMILARITY_MIN = 5.0
 SIMILARITY_MAX = 10.0
 #: A matched pair is a hit when its similarity is at least this.
 HIT_THRESHOLD = 7.0
+#: The scale as help texts and the report write it ("5-10").
+SIMILARITY_SCALE_TEXT = f"{SIMILARITY_MIN:g}-{SIMILARITY_MAX:g}"

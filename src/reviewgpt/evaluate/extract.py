@@ -20,23 +20,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reviewgpt.llm.answers import read_point_list
+from reviewgpt.prompts.extract import EXTRACT_INSTRUCTIONS, extract_messages  # noqa: F401 - EXTRACT_INSTRUCTIONS: old import path
 from reviewgpt.records.crawl import Reply, split_strengths_weaknesses
 from reviewgpt.reviewtext import ReviewPoint, normalize_point
 
 if TYPE_CHECKING:
     from reviewgpt.llm import LLMClient
-
-EXTRACT_INSTRUCTIONS = """\
-You read one peer review of a scientific paper and list the criticisms it raises: the \
-weaknesses, concerns, doubts, missing pieces and requested changes. Leave out the reviewer's \
-summary of the paper, praise, and remarks about typos or formatting.
-
-Give each criticism a short title of a few words and one or two sentences of detail that keep \
-the reviewer's meaning. Keep the order of the review and merge points the reviewer repeats.
-
-Answer with one JSON object and nothing else:
-{"points": [{"title": "<a few words>", "detail": "<one or two sentences>"}]}
-Answer {"points": []} when the review raises no criticism."""
 
 #: Review fields that hold the reviewer's prose, in reading order (API v1 and v2 venues differ).
 REVIEW_TEXT_FIELDS = (
@@ -76,10 +65,6 @@ def review_text(reply: Reply) -> str:
     if len(keys) == 1:
         return fields[keys[0]].strip()
     return "\n\n".join(f"{key.replace('_', ' ').capitalize()}:\n{fields[key].strip()}" for key in keys)
-
-
-def extract_messages(text: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": EXTRACT_INSTRUCTIONS}, {"role": "user", "content": f"Review:\n{text}"}]
 
 
 def parse_points(answer: Any) -> list[ReviewPoint]:

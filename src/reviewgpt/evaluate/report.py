@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reviewgpt.artifacts import EVALUATE
+from reviewgpt.evaluate.constants import SIMILARITY_SCALE_TEXT
 from reviewgpt.evaluate.metrics import HUMAN_SYSTEM, ReviewShape
+from reviewgpt.fsutil import replaced_on_success, write_text_atomic
 from reviewgpt.plotting import boxplot_marker_handles, integer_ticks, legend_right
 from reviewgpt.records.evaluate import MatchResult
-from reviewgpt.store import write_text_atomic
 
 REFERENCE_LABEL = "reference"
 
@@ -49,7 +50,7 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
         "# Evaluation report",
         "",
         f"- Judge: `{summary['judge']}`; a hit is a matched pair with similarity >= {summary['threshold']:g} "
-        "(scale 5-10), each point of the reference used at most once; hit rate = hits / points of the review.",
+        f"(scale {SIMILARITY_SCALE_TEXT}), each point of the reference used at most once; hit rate = hits / points of the review.",
         f"- Aspects compared: {aspect_text}"
         + (" (points matched within their aspect)." if summary["within_aspect"] else " (all points at once)."),
     ]
@@ -157,7 +158,8 @@ def _plot_all(
 
     def save(fig, name: str) -> None:
         fig.tight_layout(rect=(0, 0.06, 1, 1) if fig.legends else None)
-        fig.savefig(out_dir / name, dpi=110)
+        with replaced_on_success(out_dir / name) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
         plt.close(fig)
         images.append(name)
 

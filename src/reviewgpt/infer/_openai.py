@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from reviewgpt.infer._inputs import ReviewRequest
-from reviewgpt.infer._text import aspects_from_json, json_instruction
+from reviewgpt.infer._text import aspects_from_json
 from reviewgpt.infer.config import InferConfig
-from reviewgpt.prompting import prompt_messages
+from reviewgpt.prompts.json_review import json_instruction
+from reviewgpt.prompts.review import prompt_messages
 from reviewgpt.reviewtext import render_review
 
 

@@ -1,4 +1,4 @@
-"""Output cleaning and the JSON-mode schema prompt (baselines).
+"""Output cleaning, and reading the answers of the JSON-mode schema prompt (baselines; the prompt is :mod:`reviewgpt.prompts.json_review`).
 
 Every review, whichever backend wrote it, ends in the one review text format: text before the
 first ``[Aspect]`` header is dropped and the points are read with the shared parser
@@ -8,7 +8,6 @@ and is flagged ``unparsable``, so evaluate can count it rather than lose it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from reviewgpt.llm.answers import aspects_reader
@@ -38,21 +37,6 @@ def clean_review(raw: str, schema: str | None) -> CleanReview:
         unparsable=False,
         n_points=parsed.n_points,
         empty_aspects=parsed.empty_aspects,
-    )
-
-
-def json_instruction(schema: str) -> str:
-    """The schema prompt of a JSON-mode baseline: one key per aspect, a list of points each."""
-    aspects = ASPECT_SCHEMAS[schema]
-    example = {name: [{"title": "a short point title", "detail": "one or more sentences of detail"}] for name in aspects[:1]}
-    names = "\n".join(f"- {name}" for name in aspects)
-    return (
-        "You are an experienced reviewer for a top machine learning conference. Read the paper below and "
-        "review it. Answer with a JSON object whose keys are exactly these aspects:\n"
-        f"{names}\n"
-        "Each value is a list of points, each point an object with a short 'title' and a 'detail' of one or "
-        "more sentences that refers to the paper's claims, methods or experiments. Example of one key: "
-        f"{json.dumps(example)}"
     )
 
 

@@ -243,10 +243,10 @@ def _index(value: Any, n: int, side: str) -> int:
     return index
 
 
-def read_matches(
-    answer: Any, n_a: int, n_b: int, similarity_range: tuple[float, float] = (5.0, 10.0)
-) -> list[PointMatch]:
+def read_matches(answer: Any, n_a: int, n_b: int, similarity_range: tuple[float, float]) -> list[PointMatch]:
     """Pairs of a judge's answer ``{"matches": [{a, b, similarity, rationale}]}``, not yet one-to-one.
+
+    ``similarity_range`` is the judge's scale (the evaluate stage passes its constants).
 
     Raises:
         InvalidAnswer: not that shape, an index out of range, or a similarity outside ``similarity_range``.

@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ from reviewgpt.llm.limits import RateLimiter
 from reviewgpt.llm.pricing import estimate_cost, estimate_prompt_tokens, estimate_tokens
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
+from reviewgpt.prompts.repair import repair_messages
+from reviewgpt.retry import RetriesExhausted, RetryableError, RetryPolicy, call_async
 
 log = get_logger(__name__)
 
@@ -57,9 +58,11 @@ T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - the item type of map()
 R = TypeVar("R")
 
-#: Backoff of the n-th retry without Retry-After: min(CAP, BASE * 2**n) * uniform(0.5, 1).
+#: Backoff of the n-th retry without Retry-After: min(CAP, BASE * 2**n) * uniform(0.5, 1); a
+#: Retry-After wait gets up to 10% more, so the clients it paused do not all return at once.
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
+RETRY_AFTER_JITTER = (1.0, 1.1)
 #: Statuses worth retrying: timeouts, conflicts, rate limits and server errors.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 #: Answer tokens assumed per call for budgets when ``max_tokens`` is not set.
@@ -97,13 +100,6 @@ class LLMResponse:
     model: str
 
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after_s: float | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after_s = retry_after_s
-
-
 class LLMClient:
     """Chat completions with deadlines, retries, rate limits, a cache and a budget.
 
@@ -124,6 +120,11 @@ class LLMClient:
                 "cannot be estimated; drop --max-cost for a local model"
             )
         self._limiter = RateLimiter(cfg.rpm, cfg.tpm)
+        # No overall deadline here: each call has its own (timeout_s), and a run's budget caps the rest.
+        self._retry_policy = RetryPolicy(
+            retries=cfg.max_retries, base_s=BACKOFF_BASE_S, cap_s=BACKOFF_CAP_S, jitter=(0.5, 1.0),
+            retry_after_jitter=RETRY_AFTER_JITTER,
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._openai: Any = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -241,15 +242,7 @@ class LLMClient:
             self._store(key, request, response)
             return value, response
         log.debug("invalid JSON answer (%s); asking for a repair", problem)
-        repair = [
-            *messages,
-            {"role": "assistant", "content": response.text},
-            {
-                "role": "user",
-                "content": f"That answer is not valid: {problem}\n"
-                "Reply again with only the corrected JSON object, following the required format exactly.",
-            },
-        ]
+        repair = repair_messages(messages, response.text, problem)
         second = await self._send(self.build_request(repair, json_mode=True, **params), repair)
         total = LLMResponse(
             second.text,
@@ -452,32 +445,29 @@ class LLMClient:
 
     async def _send_with_retries(self, request: dict[str, Any], budget_tokens: int) -> LLMResponse:
         client, semaphore = self._loop_state()
-        attempt = 0
-        while True:
+
+        async def attempt() -> LLMResponse:
             try:
                 # The rate slot is taken inside the semaphore, so that starts stay evenly paced
                 # instead of bunching up behind a full semaphore.
                 async with semaphore:
                     grant = await self._limiter.acquire(budget_tokens)
                     response = await asyncio.wait_for(self._send_once(client, request), self.cfg.timeout_s)
-                self._limiter.settle(grant, response.usage["prompt_tokens"] + response.usage["completion_tokens"])
-                return response
-            except (_Retryable, asyncio.TimeoutError) as exc:
-                if isinstance(exc, _Retryable):
-                    reason, retry_after = exc.reason, exc.retry_after_s
-                else:
-                    reason, retry_after = f"no answer within the {self.cfg.timeout_s:g}s deadline", None
-                if attempt >= self.cfg.max_retries:
-                    raise LLMCallError(f"{reason} (gave up after {attempt} retries)") from None
-                if retry_after is not None:
-                    delay = retry_after * random.uniform(1.0, 1.1)
-                    self._limiter.pause(delay)  # everyone waits, or the next requests 429 too
-                else:
-                    delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt) * random.uniform(0.5, 1.0)
-                attempt += 1
-                self._stats["retries"] += 1
-                log.info("LLM call: %s; retry %d/%d in %.1fs", reason, attempt, self.cfg.max_retries, delay)
-                await asyncio.sleep(delay)
+            except asyncio.TimeoutError:
+                raise RetryableError(f"no answer within the {self.cfg.timeout_s:g}s deadline") from None
+            self._limiter.settle(grant, response.usage["prompt_tokens"] + response.usage["completion_tokens"])
+            return response
+
+        try:
+            return await call_async(attempt, self._retry_policy, self._before_retry)
+        except RetriesExhausted as exc:
+            raise LLMCallError(f"{exc.last} (gave up after {exc.retries} retries)") from None
+
+    def _before_retry(self, retry: int, exc: BaseException, delay: float) -> None:
+        if getattr(exc, "retry_after_s", None) is not None:
+            self._limiter.pause(delay)  # everyone waits, or the next requests 429 too
+        self._stats["retries"] += 1
+        log.info("LLM call: %s; retry %d/%d in %.1fs", exc, retry, self.cfg.max_retries, delay)
 
     async def _send_once(self, client: Any, request: dict[str, Any]) -> LLMResponse:
         import openai
@@ -487,18 +477,18 @@ class LLMClient:
             completion = await client.chat.completions.create(**known, extra_body=extra or None)
         except openai.APIStatusError as exc:
             if exc.status_code in RETRY_STATUSES:
-                raise _Retryable(f"HTTP {exc.status_code}", _retry_after_s(exc.response.headers)) from None
+                raise RetryableError(f"HTTP {exc.status_code}", _retry_after_s(exc.response.headers)) from None
             if exc.status_code in (401, 403):
                 raise LLMCallError(
                     f"HTTP {exc.status_code} from the server: check the key in ${self.cfg.api_key_env}"
                 ) from None
             raise LLMCallError(f"HTTP {exc.status_code}: {_short(str(exc))}") from None
         except openai.APITimeoutError:
-            raise _Retryable("the request timed out") from None
+            raise RetryableError("the request timed out") from None
         except openai.APIConnectionError as exc:
-            raise _Retryable(f"connection error: {_short(str(exc))}") from None
+            raise RetryableError(f"connection error: {_short(str(exc))}") from None
         if not completion.choices:
-            raise _Retryable("an answer with no choices")
+            raise RetryableError("an answer with no choices")
         text = completion.choices[0].message.content or ""
         usage = completion.usage
         prompt_tokens = getattr(usage, "prompt_tokens", None)

@@ -1,7 +1,7 @@
 """What every judge does: match the key points of review A against those of review B.
 
 A judge returns one-to-one matched pairs (each point of A and of B used at most once) with a
-similarity on the LLM judge's 5-10 scale; a pair is a hit when its similarity is at least the
+similarity on the LLM judge's scale (``SIMILARITY_MIN`` to ``SIMILARITY_MAX``); a pair is a hit when its similarity is at least the
 threshold (:data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD`, as in Liang et al. 2023).
 """
 

@@ -2,9 +2,9 @@
 
 For each comparison, every (point of A, point of B) pair gets features
 (:mod:`reviewgpt.evaluate.features`), a calibrated model turns them into the probability that an
-LLM judge would call the two the same point (:mod:`reviewgpt.evaluate.calibration`), the Hungarian
+LLM judge would call the two the same point (:mod:`reviewgpt.evaluate.pair_model`), the Hungarian
 algorithm picks a one-to-one assignment, and assigned pairs become :class:`PointMatch` records on
-the LLM judge's 5..10 scale: a pair the model believes (probability >= its threshold) gets at
+the LLM judge's scale (:mod:`reviewgpt.evaluate.constants`): a pair the model believes (probability >= its threshold) gets at
 least :data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD`, a hit at the evaluate stage's default
 ``--threshold``.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from reviewgpt.errors import require
-from reviewgpt.evaluate.calibration import Calibration, assign, load_calibration, similarity_scale
 from reviewgpt.evaluate.features import EncodedPoints, pair_features
 from reviewgpt.evaluate.judges.base import Comparison
+from reviewgpt.evaluate.pair_model import Calibration, assign, load_calibration, similarity_scale
 from reviewgpt.logging import get_logger
 from reviewgpt.records.evaluate import PointMatch
 
@@ -129,7 +129,7 @@ class EmbeddingJudge:
     Args:
         calibration: a calibration JSON file (``reviewgpt evaluate calibrate``); the shipped default
             when None.
-        threshold: the probability from which an assigned pair is a hit (similarity >= 7); the
+        threshold: the probability from which an assigned pair is a hit (similarity >= ``HIT_THRESHOLD``); the
             calibration's own threshold when None.
         batch_size: comparisons embedded together (all their texts in one batch).
         encoder: the point encoder (tests pass one to share its cache).

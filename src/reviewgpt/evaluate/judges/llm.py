@@ -1,53 +1,28 @@
 """The LLM judge: an OpenAI-compatible model in JSON mode matches the points of A to those of B.
 
-Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from 5 to 10;
-a pair rated at least 7 is a hit. This judge does the same through the shared
+Liang et al. 2023 ask GPT-4 to pair the points of two reviews and rate each pair from
+:data:`~reviewgpt.evaluate.constants.SIMILARITY_MIN` (5) to ``SIMILARITY_MAX`` (10); a pair rated at
+least :data:`~reviewgpt.evaluate.constants.HIT_THRESHOLD` (7) is a hit. This judge does the same through the shared
 :class:`~reviewgpt.llm.LLMClient` (concurrency, rate limits, retries, deadlines, cache, budget),
 with a prompt in our own words. The model's answer is read by the shared validator
-(:func:`reviewgpt.llm.answers.read_matches`: indices in range, similarity in 5..10; one repair
+(:func:`reviewgpt.llm.answers.read_matches`: indices in range, similarity on that scale; one repair
 retry otherwise) and made one-to-one: a point of A or B that the model paired
 twice keeps only its most similar pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from reviewgpt.evaluate.constants import SIMILARITY_MAX, SIMILARITY_MIN
 from reviewgpt.evaluate.judges.base import Comparison
 from reviewgpt.llm.answers import read_matches
+from reviewgpt.prompts.judge import judge_messages
 from reviewgpt.records.evaluate import PointMatch
 
 if TYPE_CHECKING:
     from reviewgpt.llm import LLMClient
-
-JUDGE_INSTRUCTIONS = """\
-You compare two peer reviews of the same scientific paper. Each review is given as a numbered \
-list of key points: A1, A2, ... for review A and B1, B2, ... for review B.
-
-Find the pairs of points that make the same point about the paper: the same concern, claim or \
-request, judged by what the points actually say and not by shared topic words alone. A point of \
-A is paired with at most one point of B, and a point of B with at most one point of A.
-
-For each pair, write a one-sentence rationale and rate how similar the two points are:
-5 somewhat related, 6 moderately related, 7 strongly related, 8 highly related, \
-9 almost the same point, 10 the same point.
-Leave out pairs that are less than somewhat related.
-
-Answer with one JSON object and nothing else:
-{"matches": [{"a": <number of the point in A>, "b": <number of the point in B>, \
-"rationale": "<one sentence>", "similarity": <5 to 10>}]}
-Answer {"matches": []} when no point of A matches a point of B."""
-
-def judge_messages(points_a: Sequence[str], points_b: Sequence[str]) -> list[dict[str, str]]:
-    """The chat messages asking the model to match the two numbered lists."""
-    listing_a = "\n".join(f"A{i}. {text}" for i, text in enumerate(points_a, 1))
-    listing_b = "\n".join(f"B{i}. {text}" for i, text in enumerate(points_b, 1))
-    return [
-        {"role": "system", "content": JUDGE_INSTRUCTIONS},
-        {"role": "user", "content": f"Review A:\n{listing_a}\n\nReview B:\n{listing_b}"},
-    ]
 
 
 def parse_judgement(answer: Any, n_a: int, n_b: int) -> list[PointMatch]:
