@@ -12,6 +12,7 @@ Imports only the record models (no stage package), so every stage and the store 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -28,6 +29,8 @@ from reviewgpt.records.infer import Prediction
 from reviewgpt.records.parse import ParsedPaper
 from reviewgpt.records.train import RUN_INFO, RunInfo
 
+#: every version folder's status, parameters, inputs and counts (written by the store's StageRun)
+MANIFEST = "manifest.json"
 #: the suffix of a JSON-lines records file (also how a records file given by path is recognised)
 JSONL = ".jsonl"
 #: every version folder's failed items, one ``{id, stage, error, detail}`` line each
@@ -257,10 +260,23 @@ class DatasetInfo:
         Raises:
             StoreError: no manifest, an unreadable one, or a missing field.
         """
-        from reviewgpt.store import MANIFEST, read_manifest  # the store imports this module
-
         version = version or Path(version_dir).name
         manifest = read_manifest(version_dir)
         if manifest is None:
             raise StoreError(f"dataset version '{version}' has no {MANIFEST} ({version_dir})")
         return cls.from_manifest(manifest, version, Path(version_dir) / MANIFEST)
+
+
+def read_manifest(version_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a version folder; None when it has none.
+
+    Raises:
+        StoreError: the manifest is not valid JSON.
+    """
+    path = Path(version_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"unreadable manifest {path}: {exc}") from exc

@@ -37,7 +37,7 @@ import jsonlines
 from pydantic import BaseModel
 
 from reviewgpt import __version__
-from reviewgpt.artifacts import ERRORS, PREVIOUS_ERRORS, output_of
+from reviewgpt.artifacts import ERRORS, MANIFEST, PREVIOUS_ERRORS, output_of, read_manifest
 from reviewgpt.errors import RunFailedError, StoreError
 from reviewgpt.fsutil import write_text_atomic
 from reviewgpt.logging import add_file_handler, get_logger, remove_handler
@@ -47,7 +47,6 @@ log = get_logger(__name__)
 #: Stage folder names in pipeline order, and the stage each one reads by default.
 STAGES: tuple[str, ...] = ("crawl", "parse", "aggregate", "dataset", "train", "infer", "evaluate")
 
-MANIFEST = "manifest.json"
 LATEST = "LATEST"
 LOCK = ".lock"
 
@@ -149,16 +148,6 @@ def list_version_names(data_dir: Path, stage: str) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def read_manifest(version_dir: Path) -> dict[str, Any] | None:
-    path = Path(version_dir) / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise StoreError(f"unreadable manifest {path}: {exc}") from exc
 
 
 def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
