@@ -144,18 +144,18 @@ def test_concurrent_generations_on_two_models_keep_their_own_batch_state(base_mo
         return [o.token_ids for o in outs]
 
     alone = {name: run(*job) for name, job in jobs.items()}
+
+    def worker(name, start, together):
+        start.wait()
+        try:
+            together[name] = run(*jobs[name])
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            together[name] = exc
+
     for _ in range(3):
         together: dict[str, object] = {}
         start = threading.Barrier(len(jobs))
-
-        def worker(name):
-            start.wait()
-            try:
-                together[name] = run(*jobs[name])
-            except Exception as exc:  # noqa: BLE001 - reported by the assert below
-                together[name] = exc
-
-        threads = [threading.Thread(target=worker, args=(name,)) for name in jobs]
+        threads = [threading.Thread(target=worker, args=(name, start, together)) for name in jobs]
         for thread in threads:
             thread.start()
         for thread in threads:
