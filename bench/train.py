@@ -135,7 +135,7 @@ OPTIONS = {
     "offload": "training.offload_activations (saved activations in pinned CPU memory)",
     "nodrop": "LoRA dropout 0 instead of 0.05",
     "cppwrapper": "Inductor's C++ wrapper around the compiled graphs (less host time per call; stays set: list it last)",
-    "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (for comparison)",
+    "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (training.fused_qlora: false)",
     "nonested": "Dynamo's nested graph breaks off: four compiled graphs per layer instead of two (for comparison)",
     "redequant": "the fused 4-bit layers dequantize their weight again in backward instead of keeping it (for comparison)",
     "dynall": "every dimension symbolic in the compiled graphs (dynamic=True, as before) instead of the sequence length alone (for comparison)",
@@ -152,7 +152,8 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         "model": {"name_or_path": str(path), "load_in_4bit": True, "rope_scaling": rope_scaling(shape),
                   "s2attn": True},
         "lora": {"r": 64, "alpha": 16, "dropout": dropout, "target_modules": TARGETS},
-        "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options},
+        "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options,
+                     "fused_qlora": "peftlinear" not in options},
     })
     if "cppwrapper" in options:
         from torch._inductor import config as inductor_config
@@ -170,12 +171,6 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         from reviewgpt.train._qlora_linear import use_fused_qlora
 
         use_fused_qlora(model, keep_weight=False)
-    if "peftlinear" in options:  # before the first step, so the compiled layers trace peft's forward
-        from peft.tuners.lora.bnb import Linear4bit
-
-        for module in model.modules():
-            if isinstance(module, Linear4bit):
-                del module.forward  # the instance's fused forward; the class's (peft's) shows again
     return model
 
 
