@@ -3,16 +3,12 @@
 The implementations live in their own modules (``s2attn``, ``_dropout``, ``_qlora_linear``,
 ``_compile``); this module decides which of them run, in what order, behind which config switch:
 
-============================  =======================================  ===========================
-switch                        what changes                             implementation
-============================  =======================================  ===========================
-``model.s2attn``              ``attn_implementation="s2attn"``         :mod:`.s2attn`
-(always)                      one 4-bit weight layout on the CPU       :func:`keep_one_4bit_layout`
-``training.gradient_checkpointing``  each decoder layer recomputed      transformers (non-reentrant)
-``training.counter_dropout``  peft's LoRA ``nn.Dropout`` swapped       :mod:`._dropout`
-``training.fused_qlora``      peft's 4-bit LoRA layers' forward        :mod:`._qlora_linear`
-``training.compile``          each decoder layer's forward compiled    :mod:`._compile`
-============================  =======================================  ===========================
+- ``model.s2attn``: attention loaded as ``s2attn`` (:mod:`.s2attn`), by :func:`attention_implementation`;
+- always: one 4-bit weight layout on the CPU (:func:`keep_one_4bit_layout`);
+- ``training.gradient_checkpointing``: each decoder layer recomputed in backward (transformers, non-reentrant);
+- ``training.counter_dropout``: peft's LoRA ``nn.Dropout`` swapped for the counter dropout (:mod:`._dropout`);
+- ``training.fused_qlora``: peft's 4-bit LoRA layers run the fused forward (:mod:`._qlora_linear`);
+- ``training.compile``: each decoder layer's forward compiled (:mod:`._compile`).
 
 The order is part of the contract: gradient checkpointing is enabled on the base model before the
 LoRA wrap (peft then wraps layers transformers already checkpoints), the LoRA layers are swapped
