@@ -21,6 +21,17 @@ each reviewgpt stack's ratios to the plain stack of the same run.
     python bench/train.py --shape llama2-7b --stacks plain,reviewgpt+compile --skip-longest --out a.json
     python bench/train.py --shape llama2-7b --stacks plain,reviewgpt+compile+offload --budgets 24 --out c.json
     python bench/train.py --shape tiny --device cpu --seq 256   # smoke test of the script itself
+
+With ``--config`` the job is a train config's instead of the fixed one above: the reviewgpt stack is
+``build_model`` on that config (what ``reviewgpt train --config`` trains: the same optimizations, loss
+chunk, activation offloading and garbage-collection schedule), the plain stack the transformers + peft
+QLoRA stack set up for the same job (model, RoPE scaling, 4-bit loading, LoRA rank, alpha, dropout,
+targets and modules_to_save, gradient checkpointing), both with the config's optimizer and learning
+rate at its ``max_seq_len``, one process (``training.deepspeed`` is not used). ``--tiny`` swaps the
+model for the random tiny Llama on the CPU, at a short length without compilation: a smoke test.
+
+    python bench/train.py --config configs/llama2-longqlora.yaml --out llama2.json
+    python bench/train.py --config configs/smollm2-135m-neurips.yaml --tiny --out smoke.json
 """
 
 from __future__ import annotations
@@ -124,7 +135,7 @@ OPTIONS = {
     "offload": "training.offload_activations (saved activations in pinned CPU memory)",
     "nodrop": "LoRA dropout 0 instead of 0.05",
     "cppwrapper": "Inductor's C++ wrapper around the compiled graphs (less host time per call; stays set: list it last)",
-    "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (for comparison)",
+    "peftlinear": "peft's own 4-bit LoRA layer forward instead of the fused one (training.fused_qlora: false)",
     "nonested": "Dynamo's nested graph breaks off: four compiled graphs per layer instead of two (for comparison)",
     "redequant": "the fused 4-bit layers dequantize their weight again in backward instead of keeping it (for comparison)",
     "dynall": "every dimension symbolic in the compiled graphs (dynamic=True, as before) instead of the sequence length alone (for comparison)",
@@ -141,7 +152,8 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         "model": {"name_or_path": str(path), "load_in_4bit": True, "rope_scaling": rope_scaling(shape),
                   "s2attn": True},
         "lora": {"r": 64, "alpha": 16, "dropout": dropout, "target_modules": TARGETS},
-        "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options},
+        "training": {"loss_chunk_size": chunk, "max_seq_len": 16, "compile": "compile" in options,
+                     "fused_qlora": "peftlinear" not in options},
     })
     if "cppwrapper" in options:
         from torch._inductor import config as inductor_config
@@ -159,12 +171,6 @@ def build_reviewgpt(path: Path, shape: str, device: str, dropout: float, chunk: 
         from reviewgpt.train._qlora_linear import use_fused_qlora
 
         use_fused_qlora(model, keep_weight=False)
-    if "peftlinear" in options:  # before the first step, so the compiled layers trace peft's forward
-        from peft.tuners.lora.bnb import Linear4bit
-
-        for module in model.modules():
-            if isinstance(module, Linear4bit):
-                del module.forward  # the instance's fused forward; the class's (peft's) shows again
     return model
 
 
@@ -410,6 +416,137 @@ def measure(stack: str, args, path: Path, results: dict, save) -> None:
         torch.cuda.empty_cache()
 
 
+# ---------------------------------------------------------------------------------------- --config
+
+
+def config_job(args) -> Any:
+    """The train config to measure; with ``--tiny``, its job on the random tiny Llama, on the CPU."""
+    from reviewgpt.config import load_config
+    from reviewgpt.train.config import TrainConfig
+
+    sets: list[str] = []
+    if args.tiny:
+        path = make_checkpoint("tiny", Path(args.workdir or tempfile.gettempdir()) / "random-tiny", "cpu")
+        sets = [f"model.name_or_path={path}", "model.attn_implementation=sdpa", f"training.max_seq_len={args.seq}",
+                "training.compile=false", "training.offload_activations=false", "training.deepspeed=null"]
+    return load_config(TrainConfig, Path(args.config), sets=sets)
+
+
+def config_optimizer(cfg: Any, device: str):
+    """The config's optimizer as the trainer builds it (``training.optim`` and ``training.lr``), for either stack."""
+    from transformers import Trainer, TrainingArguments
+
+    t = cfg.training
+    optim = t.optim if device == "cuda" or not t.optim.startswith("paged_") else "adamw_torch"  # as reviewgpt train
+    targs = TrainingArguments(output_dir=tempfile.gettempdir(), optim=optim, learning_rate=t.lr,
+                              weight_decay=t.weight_decay, report_to="none", use_cpu=device != "cuda")
+    cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(targs)
+
+    def make(model):
+        return cls([p for p in model.parameters() if p.requires_grad], **kwargs)
+
+    return make, optim
+
+
+def build_plain_for(cfg: Any, device: str):
+    """The transformers + peft QLoRA stack configured for ``cfg``'s job."""
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoConfig, AutoModelForCausalLM, BitsAndBytesConfig
+
+    from reviewgpt.models import resolve_model
+
+    m = cfg.model
+    path = resolve_model(m.name_or_path)
+    config = AutoConfig.from_pretrained(path)
+    if m.rope_scaling:
+        config.rope_parameters = {**(getattr(config, "rope_parameters", None) or {}), **m.rope_scaling}
+    dtype = getattr(torch, m.dtype)
+    kwargs: dict[str, Any] = {}
+    if m.load_in_4bit:
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype, attn_implementation="sdpa",
+                                                 device_map=device_map(device), **kwargs)
+    model.config.use_cache = False
+    if m.load_in_4bit:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.training.gradient_checkpointing)
+    elif cfg.training.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    torch.manual_seed(1)
+    lora = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                      target_modules=list(cfg.lora.target_modules),
+                      modules_to_save=list(cfg.lora.modules_to_save) or None, task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def measure_config_stack(stack: str, cfg: Any, args) -> dict[str, Any]:
+    """Load one stack for the config's job, then its first losses (S2-Attn off, no dropout) and its timed steps."""
+    from reviewgpt.train._gc import ScheduledCollection
+    from reviewgpt.train._model import build_model
+    from reviewgpt.train._offload import OffloadToCpu
+
+    device, t = args.device, cfg.training
+    t0 = time.monotonic()
+    collection = None
+    if stack == "plain":
+        model, loss_fn = build_plain_for(cfg, device), plain_loss
+    else:
+        torch.manual_seed(1)
+        model = build_model(cfg, device_map=device_map(device))
+        offload = OffloadToCpu() if t.offload_activations and device == "cuda" else None
+        collection = ScheduledCollection(t.gc_interval)
+
+        def loss_fn(m, ids):
+            return reviewgpt_loss(m, ids, t.loss_chunk_size, offload)
+    model.train()
+    make_optimizer, optim = config_optimizer(cfg, device)
+    opt = make_optimizer(model)
+    vocab = model.get_base_model().config.vocab_size
+    res: dict[str, Any] = {"load_s": round(time.monotonic() - t0, 1), "optimizer": optim,
+                           "trainable_params": model.get_nb_trainable_parameters()[0]}
+    steps = 3 if args.tiny else 20
+    if cfg.model.s2attn and stack != "plain":
+        set_s2attn(model, False)
+    set_lora_dropout(model, 0.0)
+    res["losses_s2attn_off"] = losses(model, opt, loss_fn, min(args.loss_seq, t.max_seq_len), vocab, device, steps)
+    set_lora_dropout(model, cfg.lora.dropout)
+    if cfg.model.s2attn and stack != "plain":
+        set_s2attn(model, True)
+    res["timed"] = timed(model, opt, loss_fn, t.max_seq_len, vocab, device, warmup=1 if args.tiny else 3,
+                         steps=2 if args.tiny else 5, collection=collection)
+    log(f"{stack}: {res['timed']}")
+    del model, opt
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    return res
+
+
+def run_config(args) -> dict[str, Any]:
+    """``--config``: the plain stack and ``reviewgpt train``'s on the config's job; results as JSON."""
+    import peft
+    import transformers
+
+    if args.tiny:
+        args.device = "cpu"
+    cfg = config_job(args)
+    results: dict[str, Any] = {
+        "config": str(args.config), "tiny": args.tiny, "seq": cfg.training.max_seq_len,
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
+        "command": " ".join(sys.argv),
+    }
+    stacks = ["plain", "reviewgpt"]
+    for stack in stacks:
+        results[stack] = measure_config_stack(stack, cfg, args)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2))
+    compare(results, stacks)
+    args.out.write_text(json.dumps(results, indent=2))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shape", choices=sorted(SHAPES), default="llama2-7b")
@@ -431,7 +568,17 @@ def main() -> None:
     parser.add_argument("--time-budget", type=float, default=240, help="Seconds per stack; optional phases stop after it.")
     parser.add_argument("--workdir", default=None, help="Where the random checkpoint is written.")
     parser.add_argument("--out", type=Path, default=Path("bench-train.json"))
+    parser.add_argument("--config", type=Path, default=None,
+                        help="Measure this train config's job (the reviewgpt stack and the plain one) instead of --shape's.")
+    parser.add_argument("--tiny", action="store_true",
+                        help="With --config: the random tiny Llama on the CPU at --seq tokens (default 96), no compile.")
     args = parser.parse_args()
+    if args.config is not None:
+        if args.tiny and args.seq == parser.get_default("seq"):
+            args.seq = 96
+        results = run_config(args)
+        print(json.dumps(results.get("vs_plain", {}), indent=1))
+        return
     if args.shape == "tiny":
         args.loss_seq = min(args.loss_seq, args.seq)
 

@@ -114,3 +114,50 @@ def test_the_cache_is_sized_in_the_models_dtype(model):
     assert kv.dtype_bytes == 4
     assert kv.bytes_per_token == 2 * config.num_hidden_layers * config.num_key_value_heads * 4 * (
         config.hidden_size // config.num_attention_heads)
+
+
+def test_concurrent_generations_on_two_models_keep_their_own_batch_state(base_model_dir):
+    """Two engines in two threads at once: each sees only its own cache, so each gives its lone result.
+
+    The models differ (another random init), and so do their batches (papers, samples, lengths):
+    a call that attended over the other's cache would give other tokens or fail on the shapes.
+    """
+    import threading
+
+    from transformers import AutoModelForCausalLM
+
+    first = AutoModelForCausalLM.from_pretrained(base_model_dir, dtype=torch.float32).eval()
+    second = AutoModelForCausalLM.from_pretrained(base_model_dir, dtype=torch.float32).eval()
+    torch.manual_seed(5)
+    with torch.no_grad():
+        for param in second.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    prompts = _prompts()
+    jobs = {
+        "first": (first, [PromptBatchItem(i, p) for i, p in enumerate(prompts)], 2, 20),
+        "second": (second, [PromptBatchItem(0, prompts[1])], 3, 30),
+    }
+
+    def run(model, items, n, new_tokens):
+        params = SamplingParams(max_new_tokens=new_tokens, temperature=0, stop_at_eos=False)
+        outs = generate_shared(model, items, n, params, None, eos_token_ids=[2], pad_token_id=3)
+        return [o.token_ids for o in outs]
+
+    alone = {name: run(*job) for name, job in jobs.items()}
+
+    def worker(name, start, together):
+        start.wait()
+        try:
+            together[name] = run(*jobs[name])
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            together[name] = exc
+
+    for _ in range(3):
+        together: dict[str, object] = {}
+        start = threading.Barrier(len(jobs))
+        threads = [threading.Thread(target=worker, args=(name, start, together)) for name in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert together == alone

@@ -12,13 +12,19 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from reviewgpt.prompting import instruction_for, tokenizer_identity, tokenizer_mismatch
 
 if TYPE_CHECKING:
+    from reviewgpt.dataset._inputs import Candidate
+    from reviewgpt.dataset._stats import StatsCollector
+    from reviewgpt.dataset._tokenize import FitPool
     from reviewgpt.dataset.config import DatasetConfig
-    from reviewgpt.store import StageReport
+    from reviewgpt.store import StageReport, StageRun
 
 __all__ = ["run"]
 
@@ -32,18 +38,15 @@ def run(cfg: DatasetConfig) -> StageReport:
     """
     from reviewgpt.artifacts import DATASET, PARSE
     from reviewgpt.config import dump_config
-    from reviewgpt.dataset._budget import Budget, Dropped
+    from reviewgpt.dataset._budget import Budget
     from reviewgpt.dataset._export import write_exports
-    from reviewgpt.dataset._inputs import Candidate, join_inputs, resolve_inputs
+    from reviewgpt.dataset._inputs import join_inputs, resolve_inputs
     from reviewgpt.dataset._split import SPLITS, assign_split
     from reviewgpt.dataset._stats import StatsCollector, build_stats, plot_lengths
-    from reviewgpt.dataset._tokenize import Failed, FitPool, Job, load_tokenizer
+    from reviewgpt.dataset._tokenize import FitPool, Job, load_tokenizer
     from reviewgpt.logging import get_logger
-    from reviewgpt.progress import track
-    from reviewgpt.records import InstructionExample
-    from reviewgpt.store import StageRun, count_lines, read_records
+    from reviewgpt.store import StageRun, count_lines
 
-    log = get_logger(__name__)
     tokenizer = load_tokenizer(cfg.tokenizer)
     versions = resolve_inputs(cfg.data_dir, cfg.parse_input, cfg.aggregate_version, cfg.crawl_input)
     instruction = instruction_for(cfg.review_schema)
@@ -62,11 +65,7 @@ def run(cfg: DatasetConfig) -> StageReport:
         schema=cfg.review_schema, workers=workers, chunk_size=cfg.chunk_size,
     ) as pool:
         run.extra["tokenizer"] = identity
-        done: set[str] = set()
-        for split, name in split_names.items():
-            done |= run.done_ids(name)
-            if split != "train":  # StageRun counts only its main records file on resume
-                run.counts["ok"] += count_lines(run.file(name))
+        done = _already_written(run, split_names)
 
         def count_early(cand: Candidate) -> None:  # counting starts while the inputs are still read
             if cand.forum not in done:
@@ -79,12 +78,7 @@ def run(cfg: DatasetConfig) -> StageReport:
         candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
         split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
         drops: Counter[str] = Counter()
-
-        def drop(forum: str, reason: str, detail: str) -> None:
-            run.skip(forum, reason)
-            drops[reason] += 1
-            log.debug("%s: dropped (%s): %s", forum, reason, detail)
-
+        drop = partial(_drop, run, drops)
         for forum, reason, detail in joined.drops:
             drop(forum, reason, detail)
 
@@ -93,46 +87,13 @@ def run(cfg: DatasetConfig) -> StageReport:
             for cand in todo:
                 pool.submit(Job(cand.forum, cand.paper, cand.review))
         if done:
-            log.info("resuming: %d examples already written, %d to go", len(done), len(todo))
-        collector = StatsCollector()
-        if done:  # records of an earlier attempt count in the stats of this version too
-            for split, name in split_names.items():
-                for record in read_records(run.file(name), InstructionExample):
-                    collector.add(split, record)
-        for cand in track(todo, total=len(todo), description="build-dataset"):
-            forum, result = cand.forum, pool.result(cand.forum)
-            if isinstance(result, Failed):
-                run.fail(forum, result.error, result.detail)
-            elif isinstance(result, Dropped):
-                drop(forum, result.reason, result.detail)
-            else:
-                split = split_of[forum]
-                record = InstructionExample(
-                    id=forum, instruction=instruction, input=result.paper if result.paper is not None else cand.paper,
-                    output=result.review if result.review is not None else cand.review,
-                    input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-                    truncated=result.truncated, venue_id=cand.venue_id, schema=cfg.review_schema,
-                    untruncated_input_tokens=result.untruncated_input_tokens,
-                    output_truncated=result.output_truncated, title=cand.title or None,
-                )
-                run.append(record, name=split_names[split])
-                collector.add(split, record)
-                if split != "train":
-                    run.counts["ok"] += 1
+            get_logger(__name__).info("resuming: %d examples already written, %d to go", len(done), len(todo))
+        collector = _earlier_stats(run, split_names) if done else StatsCollector()
+        _write_examples(cfg, run, pool, todo, split_of, split_names, instruction, collector, drop)
 
         split_files = {split: run.file(name) for split, name in split_names.items()}
-        for path in split_files.values():
-            path.touch()  # an empty split is an empty file, not a missing one
-        for split, fraction in zip(SPLITS, cfg.split, strict=True):
-            if fraction > 0 and collector.per_split[split] == 0:
-                log.warning("split %s is empty (fraction %s of %d papers)", split, fraction, len(candidates))
-        settings = {
-            "tokenizer": cfg.tokenizer, "schema": cfg.review_schema, "max_input_tokens": cfg.max_input_tokens,
-            "max_output_tokens": cfg.max_output_tokens, "max_total_tokens": cfg.max_total_tokens,
-            "min_output_tokens": cfg.min_output_tokens, "split": list(cfg.split), "seed": cfg.seed,
-            "crawl_metadata": versions.crawl is not None,
-        }
-        stats = build_stats(collector, drops, run.counts["failed"], settings)
+        _close_splits(cfg, split_files, collector, len(candidates))
+        stats = build_stats(collector, drops, run.counts["failed"], _settings(cfg, versions.crawl is not None))
         run.write_json(DATASET.stats, stats)
         plot_lengths(collector, cfg.max_total_tokens, run.file(DATASET.lengths_plot))
         exports = (write_exports(run.path, split_files, list(cfg.export), max_total_tokens=cfg.max_total_tokens,
@@ -142,6 +103,101 @@ def run(cfg: DatasetConfig) -> StageReport:
             truncated=collector.truncated, exports=sorted(exports),
         )
     return run.report()
+
+
+def _drop(run: StageRun, drops: Counter[str], forum: str, reason: str, detail: str) -> None:
+    """Record a paper left out of the version, and why."""
+    from reviewgpt.logging import get_logger
+
+    run.skip(forum, reason)
+    drops[reason] += 1
+    get_logger(__name__).debug("%s: dropped (%s): %s", forum, reason, detail)
+
+
+def _already_written(run: StageRun, split_names: dict[str, str]) -> set[str]:
+    """Ids an earlier attempt of this version wrote, in any split; counts the non-train ones as ok."""
+    from reviewgpt.store import count_lines
+
+    done: set[str] = set()
+    for split, name in split_names.items():
+        done |= run.done_ids(name)
+        if split != "train":  # StageRun counts only its main records file on resume
+            run.counts["ok"] += count_lines(run.file(name))
+    return done
+
+
+def _earlier_stats(run: StageRun, split_names: dict[str, str]) -> StatsCollector:
+    """A collector holding the records of an earlier attempt: they count in this version's stats too."""
+    from reviewgpt.dataset._stats import StatsCollector
+    from reviewgpt.records import InstructionExample
+    from reviewgpt.store import read_records
+
+    collector = StatsCollector()
+    for split, name in split_names.items():
+        for record in read_records(run.file(name), InstructionExample):
+            collector.add(split, record)
+    return collector
+
+
+def _write_examples(
+    cfg: DatasetConfig,
+    run: StageRun,
+    pool: FitPool,
+    todo: list[Candidate],
+    split_of: dict[str, str],
+    split_names: dict[str, str],
+    instruction: str,
+    collector: StatsCollector,
+    drop: Callable[[str, str, str], None],
+) -> None:
+    """Take each candidate's counted result from the pool, in order, and write, drop or fail it."""
+    from reviewgpt.dataset._budget import Dropped
+    from reviewgpt.dataset._tokenize import Failed
+    from reviewgpt.progress import track
+    from reviewgpt.records import InstructionExample
+
+    for cand in track(todo, total=len(todo), description="build-dataset"):
+        forum, result = cand.forum, pool.result(cand.forum)
+        if isinstance(result, Failed):
+            run.fail(forum, result.error, result.detail)
+        elif isinstance(result, Dropped):
+            drop(forum, result.reason, result.detail)
+        else:
+            split = split_of[forum]
+            record = InstructionExample(
+                id=forum, instruction=instruction, input=result.paper if result.paper is not None else cand.paper,
+                output=result.review if result.review is not None else cand.review,
+                input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+                truncated=result.truncated, venue_id=cand.venue_id, schema=cfg.review_schema,
+                untruncated_input_tokens=result.untruncated_input_tokens,
+                output_truncated=result.output_truncated, title=cand.title or None,
+            )
+            run.append(record, name=split_names[split])
+            collector.add(split, record)
+            if split != "train":
+                run.counts["ok"] += 1
+
+
+def _close_splits(cfg: DatasetConfig, split_files: dict[str, Path], collector: StatsCollector, papers: int) -> None:
+    """Every split has its file, empty or not; a split asked for but left empty is worth a warning."""
+    from reviewgpt.dataset._split import SPLITS
+    from reviewgpt.logging import get_logger
+
+    for path in split_files.values():
+        path.touch()  # an empty split is an empty file, not a missing one
+    for split, fraction in zip(SPLITS, cfg.split, strict=True):
+        if fraction > 0 and collector.per_split[split] == 0:
+            get_logger(__name__).warning("split %s is empty (fraction %s of %d papers)", split, fraction, papers)
+
+
+def _settings(cfg: DatasetConfig, crawl_metadata: bool) -> dict[str, Any]:
+    """What the version was built with, as stats.json records it."""
+    return {
+        "tokenizer": cfg.tokenizer, "schema": cfg.review_schema, "max_input_tokens": cfg.max_input_tokens,
+        "max_output_tokens": cfg.max_output_tokens, "max_total_tokens": cfg.max_total_tokens,
+        "min_output_tokens": cfg.min_output_tokens, "split": list(cfg.split), "seed": cfg.seed,
+        "crawl_metadata": crawl_metadata,
+    }
 
 
 def _refuse_other_tokenizer(cfg: DatasetConfig, identity: dict) -> None:

@@ -102,7 +102,10 @@ class _BatchState:
     decode_attention: str = "sdpa"
 
 
-_ACTIVE: _BatchState | None = None
+#: The forward keyword that carries a batch's :class:`_BatchState` to our attention function:
+#: transformers passes a model's extra forward keywords down to each layer's attention call, so
+#: every generation call hands its own state to its own forward and concurrent calls share none.
+STATE_KWARG = "shared_prompt_batch"
 
 
 # ----------------------------------------------------------------------------- attention
@@ -128,16 +131,17 @@ def _shared_prompt_attention(
 ) -> tuple[torch.Tensor, None]:
     """transformers attention interface: ``query [B, H, L, D]`` -> ``out [B, L, H, D]``.
 
-    Prefill (one paper, ``B == 1``): stores the prompt's keys/values in the paper's row and runs
+    The batch's state comes in ``kwargs[STATE_KWARG]``, passed to the model's forward by the
+    generation call. Prefill (one paper, ``B == 1``): stores the prompt's keys/values in the paper's row and runs
     causal attention over them. Decode (``B == P * n``, ``L == 1``): stores each sample's new
     key/value in its slot and attends over the paper's prompt plus the sample's own suffix.
     """
     import torch
     import torch.nn.functional as F
 
-    state = _ACTIVE
+    state = kwargs.get(STATE_KWARG)
     if state is None:
-        raise RuntimeError(f"attention '{ATTN_NAME}' called outside a reviewgpt generation batch")
+        raise RuntimeError(f"attention '{ATTN_NAME}' called without its batch state (the {STATE_KWARG} forward keyword)")
     layer = module.layer_idx
     cache_k, cache_v = state.keys[layer], state.values[layer]
     num_heads, num_kv = query.shape[1], key.shape[1]
@@ -360,6 +364,16 @@ def row_generator(seed: int, key: str, sample: int) -> torch.Generator:
     return generator
 
 
+@dataclass
+class _Tokens:
+    """The batch's token rows and per-row progress, paper-major (row ``p * n + s`` is sample s of paper p)."""
+
+    ids: torch.Tensor  # [P*n, prefix_len + max_new_tokens]: prompt, then generated tokens
+    positions: torch.Tensor  # [P*n] each row's prompt length: the position of its first new token
+    finished: torch.Tensor  # [P*n] bool: the row has produced an EOS
+    generated: int = 0  # decode steps taken
+
+
 def generate_shared(
     model: PreTrainedModel,
     prompts: Sequence[PromptBatchItem],
@@ -374,6 +388,10 @@ def generate_shared(
     row_generators: Sequence[torch.Generator] | None = None,
 ) -> list[SampleOutput]:
     """Generate ``n_samples`` samples for each prompt in one batch (see the module doc).
+
+    Safe to call from several threads at once on different models: each call's cache and mask
+    travel with its own forward calls. (One model, though, runs one call at a time: the call
+    switches the model's attention implementation while it runs.)
 
     Args:
         model: a causal LM whose attention goes through transformers' ``AttentionInterface``
@@ -394,41 +412,81 @@ def generate_shared(
     """
     import torch
 
-    global _ACTIVE
     if decode_attention not in DECODE_ATTENTION:
         raise ValueError(f"decode_attention must be one of {DECODE_ATTENTION}")
     started = time.perf_counter()
     device = next(model.parameters()).device
-    kv = KVShape.of(model)
     papers, n = len(prompts), n_samples
     if row_generators is not None and len(row_generators) != papers * n:
         raise ValueError(f"{len(row_generators)} row generators for {papers} papers x {n} samples")
     lens = [len(p.prompt_ids) for p in prompts]
+    state = _allocate_state(model, lens, n, params.max_new_tokens, decode_attention, device)
+    tokens = _token_rows(prompts, n, state.prefix_len, params.max_new_tokens, pad_token_id, device)
+    register_attention()
+    try:
+        with _attention_of(model, ATTN_NAME), _fused_sdpa_only(device), torch.inference_mode():
+            logits = _prefill(model, prompts, state, device)
+            _decode(model, state, tokens, logits, params, processors, eos_token_ids, pad_token_id,
+                    generator, row_generators)
+    finally:
+        state.keys.clear()  # the cache goes now, not when the caller drops its last reference
+        state.values.clear()
+    seconds = (time.perf_counter() - started) / max(papers * n, 1)
+    return _outputs(prompts, n, tokens, state.prefix_len, params, eos_token_ids, seconds)
+
+
+def _allocate_state(
+    model: PreTrainedModel, lens: Sequence[int], n: int, max_new_tokens: int, decode_attention: str,
+    device: torch.device,
+) -> _BatchState:
+    """The batch's empty KV cache and its additive mask, prompt positions open (see the module doc)."""
+    import torch
+
+    kv = KVShape.of(model)
+    papers = len(lens)
     prefix_len = max(lens)
-    steps = max(params.max_new_tokens - 1, 0)
+    steps = max(max_new_tokens - 1, 0)
     total = prefix_len + n * max(steps, 1)
     aligned = math.ceil(total / 16) * 16  # SDPA's memory-efficient kernel wants 16-aligned mask rows
     cache_dtype = cache_dtype_of(model)
-    config = model.config
-    groups = config.num_attention_heads // kv.kv_heads
+    groups = model.config.num_attention_heads // kv.kv_heads
     shape = (papers, kv.kv_heads, total, kv.head_dim)
     # zeros, not empty: masked slots are still read, and 0 * NaN of stale memory would be NaN
     keys = [torch.zeros(shape, dtype=cache_dtype, device=device) for _ in range(kv.layers)]
     values = [torch.zeros(shape, dtype=cache_dtype, device=device) for _ in range(kv.layers)]
-
     # additive mask: prompt positions of each paper open to all its rows; suffix slots open per step
     neg = torch.finfo(cache_dtype).min
     bias = torch.full((papers, 1, n * groups, aligned), neg, dtype=cache_dtype, device=device)
     for p, length in enumerate(lens):
         bias[p, :, :, :length] = 0
-    row_sample = torch.arange(n * groups, device=device) // groups
-    step_block = torch.where(
-        row_sample[:, None] == torch.arange(n, device=device)[None, :],
-        torch.zeros((), dtype=cache_dtype, device=device),
-        torch.full((), neg, dtype=cache_dtype, device=device),
-    )  # [n*G, n]: row of sample s sees slot s of each step
+    return _BatchState(keys, values, prefix_len, n, bias=bias, decode_attention=decode_attention)
 
-    ids = torch.full((papers * n, prefix_len + params.max_new_tokens), pad_token_id, dtype=torch.long, device=device)
+
+def _step_block(state: _BatchState) -> torch.Tensor:
+    """``[n*G, n]`` mask block of one decode step: the row of sample s sees slot s of the step."""
+    import torch
+
+    bias = state.bias
+    n = state.n_samples
+    groups = bias.shape[2] // n
+    row_sample = torch.arange(n * groups, device=bias.device) // groups
+    return torch.where(
+        row_sample[:, None] == torch.arange(n, device=bias.device)[None, :],
+        torch.zeros((), dtype=bias.dtype, device=bias.device),
+        torch.full((), torch.finfo(bias.dtype).min, dtype=bias.dtype, device=bias.device),
+    )
+
+
+def _token_rows(
+    prompts: Sequence[PromptBatchItem], n: int, prefix_len: int, max_new_tokens: int, pad_token_id: int,
+    device: torch.device,
+) -> _Tokens:
+    """Each sample's row of prompt tokens, room for its new tokens, and its starting position."""
+    import torch
+
+    papers = len(prompts)
+    lens = [len(p.prompt_ids) for p in prompts]
+    ids = torch.full((papers * n, prefix_len + max_new_tokens), pad_token_id, dtype=torch.long, device=device)
     for p, prompt in enumerate(prompts):
         ids[p * n : (p + 1) * n, : lens[p]] = torch.tensor(prompt.prompt_ids, dtype=torch.long, device=device)
         # the gap up to the longest prompt repeats this prompt's last token, not the pad (often EOS),
@@ -436,69 +494,93 @@ def generate_shared(
         # once, and a penalised EOS would lengthen the reviews of shorter papers in a batch
         ids[p * n : (p + 1) * n, lens[p] : prefix_len] = prompt.prompt_ids[-1]
     positions = torch.tensor(lens, device=device).repeat_interleave(n)
-    eos = torch.tensor(list(eos_token_ids) or [-1], device=device)
     finished = torch.zeros(papers * n, dtype=torch.bool, device=device)
+    return _Tokens(ids, positions, finished)
+
+
+def _prefill(model: PreTrainedModel, prompts: Sequence[PromptBatchItem], state: _BatchState,
+             device: torch.device) -> torch.Tensor:
+    """Run each paper's prompt once into its cache row; the last position's logits, one row per sample."""
+    import torch
+
+    last_logits = []
+    state.mode = "prefill"
+    for p, prompt in enumerate(prompts):
+        state.paper = p
+        out = model(
+            input_ids=torch.tensor([prompt.prompt_ids], dtype=torch.long, device=device),
+            position_ids=torch.arange(len(prompt.prompt_ids), device=device)[None],
+            use_cache=False,
+            logits_to_keep=1,
+            **{STATE_KWARG: state},
+        )
+        last_logits.append(out.logits[0, -1].float())
+    return torch.stack(last_logits).repeat_interleave(state.n_samples, dim=0)
+
+
+def _decode(
+    model: PreTrainedModel,
+    state: _BatchState,
+    tokens: _Tokens,
+    logits: torch.Tensor,
+    params: SamplingParams,
+    processors: LogitsProcessorList | None,
+    eos_token_ids: Sequence[int],
+    pad_token_id: int,
+    generator: torch.Generator | None,
+    row_generators: Sequence[torch.Generator] | None,
+) -> None:
+    """Draw the new tokens into ``tokens.ids``, one forward per step for all samples, until done."""
+    import torch
+
+    prefix_len, n = state.prefix_len, state.n_samples
+    eos = torch.tensor(list(eos_token_ids) or [-1], device=logits.device)
     greedy = params.temperature == 0
+    step_block = _step_block(state)
+    state.mode = "decode"
+    for t in range(params.max_new_tokens):
+        current = prefix_len + t
+        scores = processors(tokens.ids[:, :current], logits) if processors else logits
+        next_tokens = _sample(scores, greedy, generator, row_generators)
+        if params.stop_at_eos:
+            next_tokens = torch.where(tokens.finished, torch.full_like(next_tokens, pad_token_id), next_tokens)
+            tokens.finished |= torch.isin(next_tokens, eos)
+        tokens.ids[:, current] = next_tokens
+        tokens.generated = t + 1
+        if t == params.max_new_tokens - 1:
+            break
+        if params.stop_at_eos and t % 16 == 15 and bool(tokens.finished.all()):
+            break
+        state.step = t
+        slot = prefix_len + t * n
+        state.bias[:, :, :, slot : slot + n] = step_block
+        out = model(
+            input_ids=next_tokens[:, None],
+            position_ids=(tokens.positions + t)[:, None],
+            use_cache=False,
+            logits_to_keep=1,
+            **{STATE_KWARG: state},
+        )
+        logits = out.logits[:, -1].float()
 
-    state = _BatchState(keys, values, prefix_len, n, bias=bias, decode_attention=decode_attention)
-    register_attention()
-    previous, _ACTIVE = _ACTIVE, state
-    try:
-        with _attention_of(model, ATTN_NAME), _fused_sdpa_only(device), torch.inference_mode():
-            last_logits = []
-            for p, prompt in enumerate(prompts):
-                state.mode, state.paper = "prefill", p
-                input_ids = torch.tensor([prompt.prompt_ids], dtype=torch.long, device=device)
-                out = model(
-                    input_ids=input_ids,
-                    position_ids=torch.arange(lens[p], device=device)[None],
-                    use_cache=False,
-                    logits_to_keep=1,
-                )
-                last_logits.append(out.logits[0, -1].float())
-            logits = torch.stack(last_logits).repeat_interleave(n, dim=0)
-            state.mode = "decode"
-            generated = 0
-            for t in range(params.max_new_tokens):
-                current = prefix_len + t
-                scores = processors(ids[:, :current], logits) if processors else logits
-                next_tokens = _sample(scores, greedy, generator, row_generators)
-                if params.stop_at_eos:
-                    next_tokens = torch.where(finished, torch.full_like(next_tokens, pad_token_id), next_tokens)
-                    finished |= torch.isin(next_tokens, eos)
-                ids[:, current] = next_tokens
-                generated = t + 1
-                if t == params.max_new_tokens - 1:
-                    break
-                if params.stop_at_eos and t % 16 == 15 and bool(finished.all()):
-                    break
-                state.step = t
-                slot = prefix_len + t * n
-                bias[:, :, :, slot : slot + n] = step_block
-                out = model(
-                    input_ids=next_tokens[:, None],
-                    position_ids=(positions + t)[:, None],
-                    use_cache=False,
-                    logits_to_keep=1,
-                )
-                logits = out.logits[:, -1].float()
-    finally:
-        _ACTIVE = previous
-        del keys, values, state
 
-    rows = ids[:, prefix_len : prefix_len + generated].tolist()
-    done = finished.tolist()
-    seconds = (time.perf_counter() - started) / max(papers * n, 1)
-    outputs = []
+def _outputs(
+    prompts: Sequence[PromptBatchItem], n: int, tokens: _Tokens, prefix_len: int, params: SamplingParams,
+    eos_token_ids: Sequence[int], seconds: float,
+) -> list[SampleOutput]:
+    """One :class:`SampleOutput` per row, cut at its first EOS when samples stop there."""
+    rows = tokens.ids[:, prefix_len : prefix_len + tokens.generated].tolist()
+    done = tokens.finished.tolist()
     eos_set = set(eos_token_ids)
-    for row, tokens in enumerate(rows):
-        cut = next((i for i, tok in enumerate(tokens) if tok in eos_set), None) if params.stop_at_eos else None
+    outputs = []
+    for row, ids in enumerate(rows):
+        cut = next((i for i, tok in enumerate(ids) if tok in eos_set), None) if params.stop_at_eos else None
         outputs.append(
             SampleOutput(
                 key=prompts[row // n].key,
                 sample=row % n,
-                token_ids=tokens if cut is None else tokens[:cut],
-                prompt_tokens=lens[row // n],
+                token_ids=ids if cut is None else ids[:cut],
+                prompt_tokens=len(prompts[row // n].prompt_ids),
                 seconds=seconds,
                 finished=bool(done[row]) or not params.stop_at_eos,
             )

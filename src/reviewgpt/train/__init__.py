@@ -61,7 +61,7 @@ def run(cfg: TrainConfig) -> StageReport:
                            extra={"rank": rank})
     with StageRun(
         cfg.data_dir, "train", cfg.version, params=dump_config(cfg), inputs=[checks.dataset],
-        max_failures=cfg.failure_limit,
+        records=METRICS, id_key="step", max_failures=cfg.failure_limit,
     ) as stage:
         report_extra = _train(cfg, checks, stage.path, write=stage.append)
         stage.extra.update(report_extra)
@@ -91,13 +91,61 @@ def set_single_process_env() -> None:
 
 
 def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any]:
-    import torch
-    from transformers import PrinterCallback
-
-    from reviewgpt.modeling import base_config_overrides, load_tokenizer, write_base_config_overrides
-    from reviewgpt.train._data import PaddingCollator, encode_split
+    from reviewgpt.modeling import load_tokenizer
     from reviewgpt.train._model import build_model, default_device_map
     from reviewgpt.train._plot import plot_losses
+    from reviewgpt.train._validate import check_tokenizer
+
+    t = cfg.training
+    tokenizer = load_tokenizer(cfg.model.name_or_path)
+    check_tokenizer(tokenizer, cfg.model.name_or_path, checks.dataset_tokenizer)
+    tokenizer.padding_side = "right"
+    train, val = _encode_splits(cfg, checks.dataset, tokenizer)
+
+    args = _training_arguments(cfg, run_dir, has_eval=val is not None)  # before loading: ZeRO-3 zero.Init
+    model = build_model(cfg, device_map=default_device_map(t.deepspeed is not None))
+    trainer, collection, progress = _build_trainer(cfg, model, args, tokenizer, train, val, run_dir, write)
+    resume_from = str(_last_checkpoint(run_dir / "checkpoints")) if cfg.resume else None
+    if resume_from:
+        log.info("resuming from %s", resume_from)
+    try:
+        result = trainer.train(resume_from_checkpoint=resume_from)
+    finally:  # automatic collection back on, also when training fails
+        collection.stop()
+        progress.close()
+    # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
+    trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
+    if write is not None:
+        _write_run_files(cfg, checks, run_dir, model)
+    eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers
+    if write is None:
+        return {}
+    plot_losses(run_dir / METRICS, run_dir / TRAIN.loss_plot.name)
+    return _report_extra(train, result, eval_loss)
+
+
+def _encode_splits(cfg: TrainConfig, dataset: Any, tokenizer: Any) -> tuple[Any, Any]:
+    """The encoded train split (over-long examples logged and counted) and val split (None if absent or empty)."""
+    from reviewgpt.train._data import encode_split
+
+    t = cfg.training
+    train = encode_split(dataset.file(DATASET.train), tokenizer, t.max_seq_len, cfg.limit)
+    for example_id, length in train.too_long:
+        log.warning("%s: skipped, %d tokens > training.max_seq_len %d", example_id, length, t.max_seq_len)
+    if not train.examples:
+        raise StoreError(f"no training example fits training.max_seq_len {t.max_seq_len} in {dataset.path}")
+    val_path = dataset.path / DATASET.val.name
+    val = encode_split(val_path, tokenizer, t.max_seq_len, cfg.limit) if val_path.exists() else None
+    if val is not None and not val.examples:
+        val = None
+    return train, val
+
+
+def _build_trainer(cfg: TrainConfig, model: Any, args: Any, tokenizer: Any, train: Any, val: Any, run_dir: Path, write):
+    """The trainer with its callbacks; also the two callbacks the caller must close after training."""
+    from transformers import PrinterCallback
+
+    from reviewgpt.train._data import PaddingCollator
     from reviewgpt.train._progress import TrainProgressCallback
     from reviewgpt.train._trainer import (
         GarbageCollectionCallback,
@@ -105,24 +153,8 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
         ReviewTrainer,
         metrics_key,
     )
-    from reviewgpt.train._validate import check_tokenizer
 
     t = cfg.training
-    tokenizer = load_tokenizer(cfg.model.name_or_path)
-    check_tokenizer(tokenizer, cfg.model.name_or_path, checks.dataset_tokenizer)
-    tokenizer.padding_side = "right"
-    train = encode_split(checks.dataset.file(DATASET.train), tokenizer, t.max_seq_len, cfg.limit)
-    for example_id, length in train.too_long:
-        log.warning("%s: skipped, %d tokens > training.max_seq_len %d", example_id, length, t.max_seq_len)
-    if not train.examples:
-        raise StoreError(f"no training example fits training.max_seq_len {t.max_seq_len} in {checks.dataset.path}")
-    val_path = checks.dataset.path / DATASET.val.name
-    val = encode_split(val_path, tokenizer, t.max_seq_len, cfg.limit) if val_path.exists() else None
-    if val is not None and not val.examples:
-        val = None
-
-    args = _training_arguments(cfg, run_dir, has_eval=val is not None)  # before loading: ZeRO-3 zero.Init
-    model = build_model(cfg, device_map=default_device_map(t.deepspeed is not None))
     done = {metrics_key(r) for r in iter_jsonl(run_dir / METRICS)} if (run_dir / METRICS).exists() else set()
     trainer = ReviewTrainer(
         model=model,
@@ -142,25 +174,22 @@ def _train(cfg: TrainConfig, checks: Any, run_dir: Path, write) -> dict[str, Any
     trainer.add_callback(progress)
     if write is not None:
         trainer.add_callback(MetricsCallback(trainer, write, done))
-    resume_from = str(_last_checkpoint(run_dir / "checkpoints")) if cfg.resume else None
-    if resume_from:
-        log.info("resuming from %s", resume_from)
-    try:
-        result = trainer.train(resume_from_checkpoint=resume_from)
-    finally:  # automatic collection back on, also when training fails
-        collection.stop()
-        progress.close()
-    # the adapter first: a failing final evaluation (a long val example out of memory) must not lose it
-    trainer.save_model(str(run_dir / "adapter"))  # gathers ZeRO-3 shards; saves adapter + tokenizer
-    if write is not None:
-        # the RoPE scaling beside the adapter, where infer and vLLM (--hf-overrides) read it
-        write_base_config_overrides(run_dir / "adapter", base_config_overrides(model.config))
-        write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
-        (run_dir / TRAIN.config.name).write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
-    eval_loss = trainer.evaluate()["eval_loss"] if val is not None else None  # every rank: ZeRO-3 gathers
-    if write is None:
-        return {}
-    plot_losses(run_dir / METRICS, run_dir / TRAIN.loss_plot.name)
+    return trainer, collection, progress
+
+
+def _write_run_files(cfg: TrainConfig, checks: Any, run_dir: Path, model: Any) -> None:
+    """What infer and merge read beside the adapter: RoPE overrides, run_info.json, the resolved config."""
+    from reviewgpt.modeling import base_config_overrides, write_base_config_overrides
+
+    # the RoPE scaling beside the adapter, where infer and vLLM (--hf-overrides) read it
+    write_base_config_overrides(run_dir / "adapter", base_config_overrides(model.config))
+    write_json_atomic(run_dir / RUN_INFO, run_info(cfg, checks.dataset.path, checks.schema))
+    (run_dir / TRAIN.config.name).write_text(yaml.safe_dump(dump_config(cfg), sort_keys=False), encoding="utf-8")
+
+
+def _report_extra(train: Any, result: Any, eval_loss: float | None) -> dict[str, Any]:
+    import torch
+
     extra: dict[str, Any] = {
         "train_examples": len(train.examples),
         "train_tokens": train.tokens,

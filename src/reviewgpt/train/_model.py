@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from reviewgpt.logging import get_logger
 from reviewgpt.modeling import load_causal_lm
-from reviewgpt.train._dropout import use_counter_dropout
-from reviewgpt.train._qlora_linear import use_fused_qlora
 from reviewgpt.train.config import TrainConfig
+from reviewgpt.train.optimizations import apply_optimizations, attention_implementation
 
 if TYPE_CHECKING:
     from peft import PeftModel
@@ -45,16 +44,12 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     from peft import LoraConfig, get_peft_model
 
     m = cfg.model
-    if m.s2attn:
-        from reviewgpt.train.s2attn import register_s2attn
-
-        register_s2attn()
     model = load_causal_lm(
         m.name_or_path,
         dtype=m.dtype,
         load_in_4bit=m.load_in_4bit,
         rope_scaling=m.rope_scaling,
-        attn_implementation="s2attn" if m.s2attn else m.attn_implementation,
+        attn_implementation=attention_implementation(cfg),
         device_map=device_map,
         quant_storage=m.quant_storage,
     )
@@ -62,15 +57,6 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     model.config.use_cache = False
     for param in model.parameters():
         param.requires_grad_(False)
-    for module in model.modules():
-        # bitsandbytes repacks a 4-bit weight in place for its AVX512-BF16 CPU kernel the first time the
-        # layer runs in eval mode without grad (a validation pass); the weight then changes shape under
-        # the compiled graphs and between training steps. Training keeps one layout.
-        if hasattr(module, "support_avx512bf16_for_cpu"):
-            module.support_avx512bf16_for_cpu = False
-    if cfg.training.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
     lora = LoraConfig(
         r=cfg.lora.r,
         lora_alpha=cfg.lora.alpha,
@@ -80,14 +66,7 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
         bias="none",
         task_type="CAUSAL_LM",
     )
-    peft_model = get_peft_model(model, lora)
-    use_counter_dropout(peft_model)  # the same dropout, with cheaper random draws (see _dropout)
-    # the same 4-bit LoRA layers, with fewer passes over memory (see _qlora_linear)
-    use_fused_qlora(peft_model, keep_weight=cfg.training.gradient_checkpointing)
-    if cfg.training.compile:  # after wrapping: the compiled graphs include the LoRA layers
-        from reviewgpt.train._compile import compile_layers
-
-        compile_layers(backbone_and_head(peft_model)[0])
+    peft_model, _ = apply_optimizations(model, cfg, wrap=lambda base: get_peft_model(base, lora))
     trainable, total = peft_model.get_nb_trainable_parameters()
     log.info("trainable parameters: %s of %s (%.2f%%)", f"{trainable:,}", f"{total:,}", 100 * trainable / max(total, 1))
     return peft_model

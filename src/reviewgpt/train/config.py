@@ -89,6 +89,16 @@ class TrainingSection(StrictModel):
         description="Compute the LM head + cross-entropy in chunks of this many tokens, recomputed in backward, "
         "so the full [tokens, vocab] fp32 logits are never held (0: one piece).",
     )
+    counter_dropout: bool = Field(
+        True,
+        description="LoRA dropout drawing eight elements per random number and regenerating its mask in "
+        "backward (false: peft's nn.Dropout; the same rate, other masks).",
+    )
+    fused_qlora: bool = Field(
+        True,
+        description="4-bit LoRA layers whose LoRA and base products accumulate into one output, forward and "
+        "backward (false: peft's layer). Applies to layers with no LoRA dropout or the counter dropout.",
+    )
     compile: bool = Field(
         False,
         description="torch.compile each decoder layer's attention, MLP and norms: their elementwise work fuses "
