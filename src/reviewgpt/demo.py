@@ -36,10 +36,11 @@ class DemoConfig(StageConfig):
     review_papers: int = 5
     max_input_tokens: int = 512
     # reviews are cut to 320 tokens for training (the dataset stage drops whole points), so a review
-    # the adapter writes has room to finish within max_new_tokens; the n-gram ban stops a small model
-    # from writing one point again and again until that limit
+    # the adapter writes has room to finish within max_new_tokens; the repetition penalty and the
+    # n-gram ban stop a small model from writing one point again and again until that limit
     max_output_tokens: int = 320
     max_new_tokens: int = 512
+    repetition_penalty: float = 1.1
     no_repeat_ngram_size: int = 12
     lora_layers: int = 8
     lr: float = 2e-3
@@ -165,7 +166,7 @@ def _infer_config(cfg: DemoConfig, common: dict):
         run=version, samples=cfg.samples, input=f"{version}:test", limit=cfg.review_papers,
         sampling={
             "max_new_tokens": cfg.max_new_tokens, "temperature": 0.3, "top_p": 0.9,
-            "no_repeat_ngram_size": cfg.no_repeat_ngram_size,
+            "repetition_penalty": cfg.repetition_penalty, "no_repeat_ngram_size": cfg.no_repeat_ngram_size,
         },
         hf={"device": "cpu"}, **common,
     )
