@@ -94,9 +94,8 @@ def apply_optimizations(
             applied.append(FUSED_QLORA)
     if t.compile:  # after wrapping and fusing: the compiled graphs include the LoRA layers
         from reviewgpt.train._compile import compile_layers
-        from reviewgpt.train._model import backbone_and_head
 
-        compile_layers(backbone_and_head(peft_model)[0])
+        compile_layers(peft_model.get_base_model().get_decoder())  # not yet wrapped by DeepSpeed or DDP
         applied.append(COMPILE)
     log.info("training optimizations: %s", ", ".join(applied) or "none")
     return peft_model, applied
