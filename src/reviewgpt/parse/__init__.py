@@ -118,8 +118,8 @@ def run(cfg: ParseConfig) -> StageReport:
     from reviewgpt.config import dump_config
     from reviewgpt.parse._backends import run_task
     from reviewgpt.parse._pool import TaskFailure, run_with_deadlines
-    from reviewgpt.progress import track
     from reviewgpt.records import CrawledPaper, ParsedPaper
+    from reviewgpt.stage import Failed, Outcome, Written, run_items
     from reviewgpt.store import StageRun, read_records, resolve_input
 
     crawl = resolve_input(cfg.data_dir, "crawl", cfg.input)
@@ -147,18 +147,21 @@ def run(cfg: ParseConfig) -> StageReport:
         workers = min(cfg.resolved_workers(), max(1, len(tasks)))
         log.info("parsing %d PDFs with %s on %d workers (%d already done)", len(tasks), cfg.parser, workers, len(done))
         started, pages = time.monotonic(), 0
-        results = run_with_deadlines(run_task, tasks, workers=workers, time_limit=cfg.timeout) if tasks else iter(())
-        for task, result in track(results, total=len(tasks), description=f"parse ({cfg.parser})"):
+
+        def outcome(finished) -> Outcome:
+            nonlocal pages
+            task, result = finished
             if isinstance(result, TaskFailure):
-                stage.fail(task.forum, result.reason, f"{task.path}: {result.detail}")
-                continue
+                return Failed(task.forum, result.reason, f"{task.path}: {result.detail}")
             status, payload, detail = result
-            if status == "ok":
-                record = ParsedPaper.model_validate(payload)
-                pages += record.n_pages
-                stage.append(record)
-            else:
-                stage.fail(task.forum, payload, detail)
+            if status != "ok":
+                return Failed(task.forum, payload, detail)
+            record = ParsedPaper.model_validate(payload)
+            pages += record.n_pages
+            return Written(record)
+
+        results = run_with_deadlines(run_task, tasks, workers=workers, time_limit=cfg.timeout) if tasks else iter(())
+        run_items(stage, results, outcome, total=len(tasks), description=f"parse ({cfg.parser})")
         seconds = time.monotonic() - started
         stage.extra.update(
             parser=cfg.parser,
