@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -77,7 +77,7 @@ class Skipped:
     reason: str
 
 
-Outcome = Union[Written, Failed, Skipped]
+Outcome = Written | Failed | Skipped
 
 
 def write_outcome(run: StageRun, outcome: Outcome) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reviewgpt.artifacts import ERRORS
 from reviewgpt.errors import RunFailedError
 from reviewgpt.stage import Failed, Skipped, Written, run_items
-from reviewgpt.artifacts import ERRORS
 from reviewgpt.store import StageRun, iter_jsonl, latest_version, read_manifest
 
 ITEMS = ["a", "b-bad", "c", "d-skip", "e"]
