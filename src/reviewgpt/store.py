@@ -230,6 +230,8 @@ class StageRun:
                     run.fail(paper.forum, "corrupt-pdf", str(exc))
         report = run.report()
 
+    Stages write that item loop with :func:`reviewgpt.stage.run_items` rather than by hand.
+
     Leaving the block normally finishes the run (manifest ``finished``, LATEST moved), unless
     the run wrote no record or more than ``max_failures`` items failed: then the manifest says
     ``failed`` and :class:`RunFailedError` is raised. An exception or Ctrl-C leaves the manifest
