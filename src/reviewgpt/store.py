@@ -230,6 +230,8 @@ class StageRun:
                     run.fail(paper.forum, "corrupt-pdf", str(exc))
         report = run.report()
 
+    Stages write that item loop with :func:`reviewgpt.stage.run_items` rather than by hand.
+
     Leaving the block normally finishes the run (manifest ``finished``, LATEST moved), unless
     the run wrote no record or more than ``max_failures`` items failed: then the manifest says
     ``failed`` and :class:`RunFailedError` is raised. An exception or Ctrl-C leaves the manifest
@@ -376,9 +378,14 @@ class StageRun:
         return done
 
     def append(
-        self, record: BaseModel | dict[str, Any], name: str | os.PathLike[str] | None = None, *, count: bool = True
+        self, record: BaseModel | dict[str, Any], name: str | os.PathLike[str] | None = None, *,
+        count: bool | None = None,
     ) -> None:
-        """Append one record and flush it, so a kill after this call cannot lose it."""
+        """Append one record and flush it, so a kill after this call cannot lose it.
+
+        ``count``: whether the record counts as an ``ok`` item; None (the default): only when it
+        goes to the main records file.
+        """
         name = os.fspath(name) if name is not None else self.records
         writer = self._writers.get(name)
         if writer is None:
@@ -388,7 +395,7 @@ class StageRun:
             writer = self._writers[name] = jsonlines.open(path, mode="a", flush=True)
         obj = record.model_dump(mode="json") if isinstance(record, BaseModel) else record
         writer.write(obj)
-        if count and name == self.records:
+        if count or (count is None and name == self.records):
             self.counts["ok"] += 1
 
     def fail(self, item_id: str, error: str, detail: str | None = None, *, raw: Any = None) -> None:

@@ -18,6 +18,7 @@ from reviewgpt.config import dump_config
 from reviewgpt.logging import get_logger
 from reviewgpt.records import AggregatedReview, CrawledPaper
 from reviewgpt.reviewtext import ReviewPoint, render_review
+from reviewgpt.stage import Failed, Outcome, Skipped, Written, run_items
 from reviewgpt.store import StageReport, StageRun, read_records, resolve_input, stage_dir
 
 __all__ = ["AggregateConfig", "run"]
@@ -98,21 +99,21 @@ def _record(
 
 def _run_structured(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]], stage: StageRun) -> None:
     from reviewgpt.aggregate._structured import aggregate_structured
-    from reviewgpt.progress import track
 
-    for paper, selection in track(work, total=len(work), description="aggregating (structured)"):
+    def aggregate_one(item: tuple[CrawledPaper, Selection]) -> Outcome:
+        paper, selection = item
         try:
             aspects = aggregate_structured(
                 selection.reviews, cfg.review_schema,
                 max_points=cfg.max_points, merge_similarity=cfg.merge_similarity,
             )
         except Exception as exc:  # noqa: BLE001 - one odd review must not stop the run
-            stage.fail(paper.forum, "aggregation-failed", f"{type(exc).__name__}: {exc}")
-            continue
+            return Failed(paper.forum, "aggregation-failed", f"{type(exc).__name__}: {exc}")
         if not any(aspects.values()):
-            stage.skip(paper.forum, "no-points-found")
-            continue
-        stage.append(_record(cfg, paper, selection.reviews, aspects, {"prompt_tokens": 0, "completion_tokens": 0}))
+            return Skipped(paper.forum, "no-points-found")
+        return Written(_record(cfg, paper, selection.reviews, aspects, {"prompt_tokens": 0, "completion_tokens": 0}))
+
+    run_items(stage, work, aggregate_one, total=len(work), description="aggregating (structured)")
 
 
 # ---------------------------------------------------------------------------- openai
@@ -139,22 +140,23 @@ def _run_openai(cfg: AggregateConfig, work: list[tuple[CrawledPaper, Selection]]
         return await client.chat_json(messages, validate=validate)
 
     answered: set[str] = set()
-    try:
-        for (paper, selection), result in client.map(work, aggregate_one, "aggregating (openai)"):
-            answered.add(paper.forum)
-            if isinstance(result, InvalidAnswerError):
-                stage.fail(paper.forum, "invalid-answer", str(result), raw=result.raw)
-                continue
-            if isinstance(result, Exception):
-                stage.fail(paper.forum, "llm-call-failed", str(result))
-                continue
-            aspects, response = result
-            stage.append(_record(cfg, paper, selection.reviews, aspects, response.usage))
-            stage.extra["llm"] = client.stats
+
+    def outcome(answer) -> Outcome:
+        (paper, selection), result = answer
+        answered.add(paper.forum)
+        if isinstance(result, InvalidAnswerError):
+            return Failed(paper.forum, "invalid-answer", str(result), raw=result.raw)
+        if isinstance(result, Exception):
+            return Failed(paper.forum, "llm-call-failed", str(result))
+        aspects, response = result
+        stage.extra["llm"] = client.stats
+        return Written(_record(cfg, paper, selection.reviews, aspects, response.usage))
+
+    try:  # the client draws its own progress bar
+        run_items(stage, client.map(work, aggregate_one, "aggregating (openai)"), outcome)
     except BudgetExceeded as exc:
         left = [paper.forum for paper, _ in work if paper.forum not in answered]
-        for forum in left:
-            stage.skip(forum, "max-cost-reached")
+        run_items(stage, (Skipped(forum, "max-cost-reached") for forum in left))
         stage.extra["stopped"] = f"max_cost_usd reached: {exc}"
         log.warning("stopped at --max-cost: %d papers not sent; rerun with --version %s and a higher "
                     "--max-cost to continue (answers so far are cached)", len(left), stage.version)

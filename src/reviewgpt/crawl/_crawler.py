@@ -36,6 +36,7 @@ from reviewgpt.errors import ConfigError, StoreError
 from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
 from reviewgpt.records.crawl import CrawledPaper, Reply
+from reviewgpt.stage import Failed, Outcome, Written, write_outcome
 from reviewgpt.store import (
     InputRef,
     StageReport,
@@ -107,20 +108,26 @@ class _PaperWriter:
 
     def _write_oldest(self) -> None:
         paper, future = self._pending[0]
+        for outcome in self._outcomes(paper, future):
+            write_outcome(self.run, outcome)
+        self._pending.popleft()
+        self.written += 1
+
+    def _outcomes(self, paper: CrawledPaper, future: Future[PdfResult] | None) -> list[Outcome]:
+        """The paper's record, and a failure when its PDF could not be fetched (the paper is kept without it)."""
+        failure = []
         if future is not None:
             try:
                 result = future.result()
             except PdfError as exc:
                 self.pdf_counts["failed"] += 1
                 paper.pdf_path = paper.pdf_sha256 = None
-                self.run.fail(paper.forum, "pdf-download", str(exc))
+                failure = [Failed(paper.forum, "pdf-download", str(exc))]
             else:
                 self.pdf_counts["downloaded" if result.downloaded else "cached"] += 1
                 paper.pdf_path = str(result.path)
                 paper.pdf_sha256 = result.sha256
-        self.run.append(paper)
-        self._pending.popleft()
-        self.written += 1
+        return [*failure, Written(paper)]
 
     def close(self, *, interrupted: bool) -> None:
         if self._pool is not None:
@@ -237,7 +244,7 @@ def _paper_from_note(
             withdrawn=status == "withdrawn", pdf_url=_pdf_url(api, forum, pdf_ref),
         )
     except (MalformedNoteError, ValidationError) as exc:
-        run.fail(forum, "malformed-note", _short(exc))
+        write_outcome(run, Failed(forum, "malformed-note", _short(exc)))
         return None
     paper.pdf_ref = pdf_ref if isinstance(pdf_ref, str) else None
     if status == "desk_rejected":
@@ -289,7 +296,7 @@ def _crawl_full(
             try:
                 replies = _normalize_replies(replies_of(note), forum, run)
             except (MalformedNoteError, TypeError, AttributeError) as exc:  # replies that are not a list of notes
-                run.fail(forum, "malformed-note", f"replies: {exc}")
+                write_outcome(run, Failed(forum, "malformed-note", f"replies: {exc}"))
                 continue
             paper = _paper_from_note(cfg, plan, api, note, listing.status, replies, run)
             if paper is not None:

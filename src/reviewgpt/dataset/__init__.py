@@ -153,29 +153,30 @@ def _write_examples(
     """Take each candidate's counted result from the pool, in order, and write, drop or fail it."""
     from reviewgpt.dataset._budget import Dropped
     from reviewgpt.dataset._tokenize import Failed
-    from reviewgpt.progress import track
     from reviewgpt.records import InstructionExample
+    from reviewgpt.stage import Failed as FailedItem
+    from reviewgpt.stage import Outcome, Written, run_items
 
-    for cand in track(todo, total=len(todo), description="build-dataset"):
+    def outcome(cand: Candidate) -> Outcome | None:
         forum, result = cand.forum, pool.result(cand.forum)
         if isinstance(result, Failed):
-            run.fail(forum, result.error, result.detail)
-        elif isinstance(result, Dropped):
-            drop(forum, result.reason, result.detail)
-        else:
-            split = split_of[forum]
-            record = InstructionExample(
-                id=forum, instruction=instruction, input=result.paper if result.paper is not None else cand.paper,
-                output=result.review if result.review is not None else cand.review,
-                input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-                truncated=result.truncated, venue_id=cand.venue_id, schema=cfg.review_schema,
-                untruncated_input_tokens=result.untruncated_input_tokens,
-                output_truncated=result.output_truncated, title=cand.title or None,
-            )
-            run.append(record, name=split_names[split])
-            collector.add(split, record)
-            if split != "train":
-                run.counts["ok"] += 1
+            return FailedItem(forum, result.error, result.detail)
+        if isinstance(result, Dropped):
+            drop(forum, result.reason, result.detail)  # a skip that also counts in stats.json
+            return None
+        split = split_of[forum]
+        record = InstructionExample(
+            id=forum, instruction=instruction, input=result.paper if result.paper is not None else cand.paper,
+            output=result.review if result.review is not None else cand.review,
+            input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+            truncated=result.truncated, venue_id=cand.venue_id, schema=cfg.review_schema,
+            untruncated_input_tokens=result.untruncated_input_tokens,
+            output_truncated=result.output_truncated, title=cand.title or None,
+        )
+        collector.add(split, record)
+        return Written(record, split_names[split], counted=True)  # an example of any split is an item
+
+    run_items(run, todo, outcome, total=len(todo), description="build-dataset")
 
 
 def _close_splits(cfg: DatasetConfig, split_files: dict[str, Path], collector: StatsCollector, papers: int) -> None:

@@ -42,12 +42,12 @@ from reviewgpt.evaluate.points import (
     text_points,
 )
 from reviewgpt.logging import get_logger
-from reviewgpt.progress import track
 from reviewgpt.records.crawl import CrawledPaper
 from reviewgpt.records.dataset import InstructionExample
 from reviewgpt.records.evaluate import HumanPoints, MatchResult, PointMatch
 from reviewgpt.records.infer import Prediction
 from reviewgpt.reviewtext import parse_review
+from reviewgpt.stage import Failed, Outcome, Written, run_items, write_outcome
 from reviewgpt.store import InputRef, StageReport, StageRun, read_manifest, read_records, resolve_input
 
 if TYPE_CHECKING:
@@ -353,14 +353,17 @@ def _extract_humans(
     if stage.file(HUMAN_POINTS).exists():
         extracted = {rec.review_id: rec for rec in read_records(stage.file(HUMAN_POINTS), HumanPoints)}
     todo = [review for group in reviews.values() for review in group if review.review_id not in extracted]
-    for review, points in extractor.extract_all(todo):
+
+    def outcome(done: tuple[HumanReview, list | Exception]) -> Outcome:
+        review, points = done
         if isinstance(points, Exception):
-            stage.fail(f"{review.forum}/{review.review_id}", "point extraction failed", str(points),
-                       raw=getattr(points, "raw", None))
-            continue
+            return Failed(f"{review.forum}/{review.review_id}", "point extraction failed", str(points),
+                          raw=getattr(points, "raw", None))
         record = HumanPoints(forum=review.forum, review_id=review.review_id, points=points, extractor=extractor.name)
-        stage.append(record, HUMAN_POINTS)
         extracted[review.review_id] = record
+        return Written(record, HUMAN_POINTS)
+
+    run_items(stage, extractor.extract_all(todo), outcome)
     return reviews, extracted
 
 
@@ -425,30 +428,32 @@ def _judge_units(stage: StageRun, judge: Judge, units: list[_Unit], cfg: Evaluat
         parts = unit.comparisons(cfg.within_aspect)
         unit.pending = len(parts)
         if not parts:  # nothing to compare: no hit possible
-            stage.append(unit.result(cfg.threshold, judge.name))
+            write_outcome(stage, Written(unit.result(cfg.threshold, judge.name)))
             continue
         for comparison, index_a, index_b in parts:
             by_comparison[comparison.key] = (unit, index_a, index_b)
             comparisons.append(comparison)
     failed: set[str] = set()
-    results = judge.match_all(comparisons)
-    if not getattr(judge, "shows_progress", False):  # the LLM judge's client draws its own bar
-        results = track(results, len(comparisons), f"judging ({judge.name})")
-    # a spent LLM budget raises BudgetExceeded out of match_all: the run stops, judged records stay
-    for comparison, matches in results:
+
+    def outcome(judged: tuple[Comparison, list | Exception]) -> Outcome | None:
+        comparison, matches = judged
         unit, index_a, index_b = by_comparison[comparison.key]
         if unit.key in failed:
-            continue
+            return None
         if isinstance(matches, Exception):
             failed.add(unit.key)
-            stage.fail(unit.key, "judge failed", f"{type(matches).__name__}: {matches}",
-                       raw=getattr(matches, "raw", None))
-            continue
+            return Failed(unit.key, "judge failed", f"{type(matches).__name__}: {matches}",
+                          raw=getattr(matches, "raw", None))
         # the judge numbers the points of its comparison; the record numbers all points of the review
         unit.matches += [m.model_copy(update={"a": index_a[m.a - 1] + 1, "b": index_b[m.b - 1] + 1}) for m in matches]
         unit.pending -= 1
-        if unit.pending == 0:
-            stage.append(unit.result(cfg.threshold, judge.name))
+        return Written(unit.result(cfg.threshold, judge.name)) if unit.pending == 0 else None
+
+    # the LLM judge's client draws its own bar; a spent LLM budget raises BudgetExceeded out of
+    # match_all: the run stops, judged records stay
+    own_bar = getattr(judge, "shows_progress", False)
+    run_items(stage, judge.match_all(comparisons), outcome, total=len(comparisons),
+              description=None if own_bar else f"judging ({judge.name})")
 
 
 def summarize(

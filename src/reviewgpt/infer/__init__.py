@@ -19,6 +19,7 @@ from reviewgpt.logging import get_logger
 from reviewgpt.progress import track
 from reviewgpt.prompting import instruction_for
 from reviewgpt.records import Prediction, read_run_info
+from reviewgpt.stage import Failed, Outcome, Written, run_items
 from reviewgpt.store import StageReport, StageRun, iter_jsonl, stage_dir
 
 if TYPE_CHECKING:
@@ -111,17 +112,21 @@ def run(cfg: InferConfig) -> StageReport:
             else:
                 run.skip(request.forum, "already done")
         run.extra.update(system=system_name(cfg), backend=cfg.backend, papers=len(requests))
-        for forum, sample, result in predict(cfg, wanted) if wanted else ():
-            if isinstance(result, Exception):
-                run.fail(f"{forum}:{sample}", type(result).__name__, str(result)[:500])
-                continue
-            if result.unparsable:
-                log.warning("%s sample %d: no aspect header could be parsed (kept, flagged unparsable)", forum, sample)
-            run.append(result)
+        # no bar here: predict draws its own, per sample
+        run_items(run, predict(cfg, wanted) if wanted else (), _outcome)
         records = run.file(run.records)
         # over the whole version, earlier attempts included
         run.extra["unparsable"] = sum(bool(r.get("unparsable")) for r in iter_jsonl(records)) if records.exists() else 0
     return run.report()
+
+
+def _outcome(generated: tuple[str, int, Prediction | Exception]) -> Outcome:
+    forum, sample, result = generated
+    if isinstance(result, Exception):
+        return Failed(f"{forum}:{sample}", type(result).__name__, str(result)[:500])
+    if result.unparsable:
+        log.warning("%s sample %d: no aspect header could be parsed (kept, flagged unparsable)", forum, sample)
+    return Written(result)
 
 
 def review_paper(cfg: InferConfig, forum: str, paper_text: str) -> list[Prediction]:

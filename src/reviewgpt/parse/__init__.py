@@ -22,6 +22,7 @@ from reviewgpt.parse._document import PDFError, build_record, render_text
 if TYPE_CHECKING:
     from reviewgpt.parse.config import ParseConfig
     from reviewgpt.records import CrawledPaper, ParsedPaper
+    from reviewgpt.stage import Outcome
     from reviewgpt.store import StageReport
 
 __all__ = ["PDFError", "parse_pdf", "render_text", "run"]
@@ -105,6 +106,29 @@ def _task_for(paper: CrawledPaper, path: Path, cfg: ParseConfig):
     )
 
 
+def _plan(papers: list[CrawledPaper], done: set[str], cfg: ParseConfig) -> tuple[list, list[Outcome]]:
+    """The parse tasks still to do (at most ``cfg.limit``), and the papers that cannot be parsed at all."""
+    from reviewgpt.stage import Failed, Skipped
+
+    tasks, unparsable = [], []
+    for paper in papers:
+        if paper.forum in done:
+            continue
+        if cfg.limit is not None and len(tasks) >= cfg.limit:
+            break
+        source = paper.docling_path if cfg.parser == "docling" else paper.pdf_path
+        if not source:
+            unparsable.append(Skipped(paper.forum, "no-docling-text" if cfg.parser == "docling" else "no-pdf"))
+            continue
+        path = resolve_pdf_path(source, cfg.data_dir)
+        if path is None:
+            reason = "missing-docling-text" if cfg.parser == "docling" else "missing-pdf"
+            unparsable.append(Failed(paper.forum, reason, f"{source} not found under {Path(cfg.data_dir).resolve()}"))
+            continue
+        tasks.append(_task_for(paper, path, cfg))
+    return tasks, unparsable
+
+
 def run(cfg: ParseConfig) -> StageReport:
     """Parse the PDFs of a crawl version into ``data/parse/<version>/papers.jsonl``.
 
@@ -118,8 +142,8 @@ def run(cfg: ParseConfig) -> StageReport:
     from reviewgpt.config import dump_config
     from reviewgpt.parse._backends import run_task
     from reviewgpt.parse._pool import TaskFailure, run_with_deadlines
-    from reviewgpt.progress import track
     from reviewgpt.records import CrawledPaper, ParsedPaper
+    from reviewgpt.stage import Failed, Written, run_items
     from reviewgpt.store import StageRun, read_records, resolve_input
 
     crawl = resolve_input(cfg.data_dir, "crawl", cfg.input)
@@ -128,37 +152,26 @@ def run(cfg: ParseConfig) -> StageReport:
     with StageRun(cfg.data_dir, "parse", cfg.version, params=dump_config(cfg), inputs=[crawl],
                   max_failures=cfg.failure_limit) as stage:
         done = stage.done_ids()
-        tasks = []
-        for paper in papers:
-            if paper.forum in done:
-                continue
-            if cfg.limit is not None and len(tasks) >= cfg.limit:
-                break
-            source = paper.docling_path if cfg.parser == "docling" else paper.pdf_path
-            if not source:
-                stage.skip(paper.forum, "no-docling-text" if cfg.parser == "docling" else "no-pdf")
-                continue
-            path = resolve_pdf_path(source, cfg.data_dir)
-            if path is None:
-                reason = "missing-docling-text" if cfg.parser == "docling" else "missing-pdf"
-                stage.fail(paper.forum, reason, f"{source} not found under {Path(cfg.data_dir).resolve()}")
-                continue
-            tasks.append(_task_for(paper, path, cfg))
+        tasks, unparsable = _plan(papers, done, cfg)
+        run_items(stage, unparsable)
         workers = min(cfg.resolved_workers(), max(1, len(tasks)))
         log.info("parsing %d PDFs with %s on %d workers (%d already done)", len(tasks), cfg.parser, workers, len(done))
         started, pages = time.monotonic(), 0
-        results = run_with_deadlines(run_task, tasks, workers=workers, time_limit=cfg.timeout) if tasks else iter(())
-        for task, result in track(results, total=len(tasks), description=f"parse ({cfg.parser})"):
+
+        def outcome(finished) -> Outcome:
+            nonlocal pages
+            task, result = finished
             if isinstance(result, TaskFailure):
-                stage.fail(task.forum, result.reason, f"{task.path}: {result.detail}")
-                continue
+                return Failed(task.forum, result.reason, f"{task.path}: {result.detail}")
             status, payload, detail = result
-            if status == "ok":
-                record = ParsedPaper.model_validate(payload)
-                pages += record.n_pages
-                stage.append(record)
-            else:
-                stage.fail(task.forum, payload, detail)
+            if status != "ok":
+                return Failed(task.forum, payload, detail)
+            record = ParsedPaper.model_validate(payload)
+            pages += record.n_pages
+            return Written(record)
+
+        results = run_with_deadlines(run_task, tasks, workers=workers, time_limit=cfg.timeout) if tasks else iter(())
+        run_items(stage, results, outcome, total=len(tasks), description=f"parse ({cfg.parser})")
         seconds = time.monotonic() - started
         stage.extra.update(
             parser=cfg.parser,

@@ -59,6 +59,7 @@ def run(cfg: TrainConfig) -> StageReport:
         _train(cfg, checks, run_dir, write=None)
         return StageReport("train", cfg.version or "", run_dir, counts={"ok": 0, "skipped": 0, "failed": 0},
                            extra={"rank": rank})
+    # one long item, the model: no item loop (reviewgpt.stage), only the StageRun's open and finish
     with StageRun(
         cfg.data_dir, "train", cfg.version, params=dump_config(cfg), inputs=[checks.dataset],
         records=METRICS, id_key="step", max_failures=cfg.failure_limit,
