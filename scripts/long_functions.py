@@ -4,7 +4,8 @@
 A function's length is its line count from ``def`` to its last line, docstring and comments
 included (decorators not). A long function may say why it stays long in a ``# long: <reason>``
 comment, either on the line just above its ``def`` (above its decorators, when it has any) or as
-the first comment in its body; such functions are listed as explained, the others as unexplained.
+the first comment after its signature (a trailing one on the signature's last line counts); such
+functions are listed with their reason, the others without.
 tests/foundation/test_function_length.py fails on an unexplained one.
 
     python scripts/long_functions.py            # every function over 60 lines
