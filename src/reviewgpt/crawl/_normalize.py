@@ -115,6 +115,19 @@ def accepted_from_decision(decision: str | None) -> bool | None:
     return decision.strip().lower().startswith("accept")
 
 
+def _accepted(decision: str | None, venueid: str, venue_id: str, withdrawn: bool) -> bool | None:
+    """Whether the paper was accepted: from its decision, else (API v2) from ``content.venueid``."""
+    if withdrawn:
+        return False
+    accepted = accepted_from_decision(decision)
+    if venueid and accepted is None:
+        if venueid == venue_id:
+            return True
+        if venueid.endswith(("Rejected_Submission", "Withdrawn_Submission")):
+            return False
+    return accepted
+
+
 def build_paper(
     note: dict[str, Any],
     replies: list[Reply],
@@ -140,17 +153,9 @@ def build_paper(
     content = plain_content(note.get("content"), forum)
     replies = sorted(replies, key=lambda r: (r.cdate or 0, r.id))
     decision = decision_of(replies)
-    accepted = accepted_from_decision(decision)
     venueid = str(content.get("venueid") or "")
-    if venueid.endswith("Withdrawn_Submission"):
-        withdrawn = True
-    if venueid and accepted is None:
-        if venueid == venue_id:
-            accepted = True
-        elif venueid.endswith(("Rejected_Submission", "Withdrawn_Submission")):
-            accepted = False
-    if withdrawn:
-        accepted = False
+    withdrawn = withdrawn or venueid.endswith("Withdrawn_Submission")
+    accepted = _accepted(decision, venueid, venue_id, withdrawn)
     title = content.get("title")
     if title is not None and not isinstance(title, str):
         raise MalformedNoteError(f"submission {forum}: title is a {type(title).__name__}")

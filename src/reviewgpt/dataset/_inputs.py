@@ -143,13 +143,7 @@ def join_inputs(
             "no crawl output found: venue ids are unknown, and papers with the same title are "
             "deduplicated keeping the first forum in id order instead of the latest"
         )
-
-    reviews: dict[str, AggregatedReview] = {}
-    for review in read_records(aggregate_ref.file(AGGREGATE.records), AggregatedReview):
-        if review.forum in reviews:
-            joined.drops.append((review.forum, "duplicate-forum", "a second review record for this forum"))
-            continue
-        reviews[review.forum] = review
+    reviews = _read_reviews(aggregate_ref, joined.drops)
 
     seen: set[str] = set()
     kept: list[Candidate] = []
@@ -163,27 +157,11 @@ def join_inputs(
         if review is None:
             joined.drops.append((forum, "no-review", f"no review in aggregate {aggregate_ref.version}"))
             continue
-        if review.schema != schema:
-            joined.drops.append((forum, "schema-mismatch", f"review schema {review.schema}, building {schema}"))
+        drop = _unusable(paper, review, schema=schema, min_content_chars=min_content_chars)
+        if drop is not None:
+            joined.drops.append((forum, *drop))
             continue
-        if parse_review(review.text, schema).n_points == 0:
-            joined.drops.append((forum, "review-empty", "no review point could be parsed"))
-            continue
-        n_content = content_chars(paper.text)
-        if n_content < min_content_chars:
-            joined.drops.append((forum, "empty-content", f"{n_content} content characters < {min_content_chars}"))
-            continue
-        meta = crawl.get(forum)
-        title = (meta.title if meta and meta.title else paper.title) or ""
-        candidate = Candidate(
-            forum=forum,
-            title=title,
-            group=normalize_title(title) or forum,
-            venue_id=meta.venue_id if meta else None,
-            date=meta.date if meta else 0,
-            paper=paper.text,
-            review=review.text,
-        )
+        candidate = _candidate(paper, review, crawl.get(forum))
         kept.append(candidate)
         if on_candidate is not None:
             on_candidate(candidate)
@@ -192,6 +170,49 @@ def join_inputs(
 
     joined.candidates = _keep_latest_per_title(kept, joined.drops)
     return joined
+
+
+def _read_reviews(aggregate_ref: InputRef, drops: list[tuple[str, str, str]]) -> dict[str, AggregatedReview]:
+    """The aggregated reviews by forum; a second record for a forum is added to ``drops``."""
+    reviews: dict[str, AggregatedReview] = {}
+    for review in read_records(aggregate_ref.file(AGGREGATE.records), AggregatedReview):
+        if review.forum in reviews:
+            drops.append((review.forum, "duplicate-forum", "a second review record for this forum"))
+            continue
+        reviews[review.forum] = review
+    return reviews
+
+
+def _unusable(
+    paper: ParsedPaper,
+    review: AggregatedReview,
+    *,
+    schema: str,
+    min_content_chars: int,
+) -> tuple[str, str] | None:
+    """Why a parsed paper and its review cannot make an example, as (reason, detail); None when they can."""
+    if review.schema != schema:
+        return "schema-mismatch", f"review schema {review.schema}, building {schema}"
+    if parse_review(review.text, schema).n_points == 0:
+        return "review-empty", "no review point could be parsed"
+    n_content = content_chars(paper.text)
+    if n_content < min_content_chars:
+        return "empty-content", f"{n_content} content characters < {min_content_chars}"
+    return None
+
+
+def _candidate(paper: ParsedPaper, review: AggregatedReview, meta: _CrawlInfo | None) -> Candidate:
+    """The candidate of a usable paper; its title, venue and date come from the crawl when known."""
+    title = (meta.title if meta and meta.title else paper.title) or ""
+    return Candidate(
+        forum=paper.forum,
+        title=title,
+        group=normalize_title(title) or paper.forum,
+        venue_id=meta.venue_id if meta else None,
+        date=meta.date if meta else 0,
+        paper=paper.text,
+        review=review.text,
+    )
 
 
 def _keep_latest_per_title(candidates: list[Candidate], drops: list[tuple[str, str, str]]) -> list[Candidate]:

@@ -107,6 +107,49 @@ def _margin(matrix: np.ndarray, axis: int) -> np.ndarray:
     return np.where(matrix >= best, matrix - second, matrix - best)
 
 
+def _token_alignment(a: EncodedPoints, b: EncodedPoints, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token precision and recall of every pair (arrays shaped and typed like ``cos``).
+
+    BERTScore (Zhang et al. 2020) with MiniLM's tokens: greedy token alignment sees that a long
+    point *contains* a short one, which the pooled cosine blurs.
+    """
+    token_precision = np.empty_like(cos)
+    token_recall = np.empty_like(cos)
+    for i, ta in enumerate(a.tokens):
+        for j, tb in enumerate(b.tokens):
+            sims = ta @ tb.T
+            token_precision[i, j] = sims.max(axis=1).mean()  # A's tokens found in B
+            token_recall[i, j] = sims.max(axis=0).mean()  # B's tokens found in A
+    return token_precision, token_recall
+
+
+def _word_overlaps(
+    texts_a: Sequence[str], texts_b: Sequence[str], cos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IDF-weighted word overlap, word Jaccard and shared-number flag of every pair (shaped like ``cos``)."""
+    words_a = [content_words(t) for t in texts_a]
+    words_b = [content_words(t) for t in texts_b]
+    # IDF over this comparison's points: a word in every point (the method's name) weighs ~0.
+    doc_freq = Counter(w for ws in words_a + words_b for w in ws)
+    n_docs = len(texts_a) + len(texts_b)
+    idf = {w: math.log((n_docs + 1) / (df + 0.5)) for w, df in doc_freq.items()}
+    nums_a = [numbers(t) for t in texts_a]
+    nums_b = [numbers(t) for t in texts_b]
+    idf_overlap = np.zeros_like(cos)
+    jaccard = np.zeros_like(cos)
+    num_overlap = np.zeros_like(cos)
+    for i in range(len(texts_a)):
+        for j in range(len(texts_b)):
+            shared = words_a[i] & words_b[j]
+            union = words_a[i] | words_b[j]
+            if union:
+                jaccard[i, j] = len(shared) / len(union)
+                smaller = min(sum(idf[w] for w in words_a[i]), sum(idf[w] for w in words_b[j]))
+                idf_overlap[i, j] = sum(idf[w] for w in shared) / smaller if smaller > 0 else 0.0
+            num_overlap[i, j] = float(bool(nums_a[i] & nums_b[j]))
+    return idf_overlap, jaccard, num_overlap
+
+
 def pair_features(a: EncodedPoints, b: EncodedPoints) -> np.ndarray:
     """Features of every (point of A, point of B) pair of one comparison.
 
@@ -122,41 +165,13 @@ def pair_features(a: EncodedPoints, b: EncodedPoints) -> np.ndarray:
     if n_a == 0 or n_b == 0:
         return out
     cos = np.clip(a.points @ b.points.T, -1.0, 1.0)
-    # BERTScore (Zhang et al. 2020) with MiniLM's tokens: greedy token alignment sees that a long
-    # point *contains* a short one, which the pooled cosine blurs.
-    token_precision = np.empty_like(cos)
-    token_recall = np.empty_like(cos)
-    for i, ta in enumerate(a.tokens):
-        for j, tb in enumerate(b.tokens):
-            sims = ta @ tb.T
-            token_precision[i, j] = sims.max(axis=1).mean()  # A's tokens found in B
-            token_recall[i, j] = sims.max(axis=0).mean()  # B's tokens found in A
+    token_precision, token_recall = _token_alignment(a, b, cos)
     token_f1 = 2 * token_precision * token_recall / np.maximum(token_precision + token_recall, 1e-9)
     std = cos.std()
     cos_z = (cos - cos.mean()) / std if std > 1e-6 else np.zeros_like(cos)
-
-    words_a = [content_words(t) for t in a.texts]
-    words_b = [content_words(t) for t in b.texts]
-    # IDF over this comparison's points: a word in every point (the method's name) weighs ~0.
-    doc_freq = Counter(w for ws in words_a + words_b for w in ws)
-    n_docs = n_a + n_b
-    idf = {w: math.log((n_docs + 1) / (df + 0.5)) for w, df in doc_freq.items()}
-    nums_a = [numbers(t) for t in a.texts]
-    nums_b = [numbers(t) for t in b.texts]
+    idf_overlap, jaccard, num_overlap = _word_overlaps(a.texts, b.texts, cos)
     len_a = np.array([max(len(t.split()), 1) for t in a.texts], dtype=float)
     len_b = np.array([max(len(t.split()), 1) for t in b.texts], dtype=float)
-    idf_overlap = np.zeros_like(cos)
-    jaccard = np.zeros_like(cos)
-    num_overlap = np.zeros_like(cos)
-    for i in range(n_a):
-        for j in range(n_b):
-            shared = words_a[i] & words_b[j]
-            union = words_a[i] | words_b[j]
-            if union:
-                jaccard[i, j] = len(shared) / len(union)
-                smaller = min(sum(idf[w] for w in words_a[i]), sum(idf[w] for w in words_b[j]))
-                idf_overlap[i, j] = sum(idf[w] for w in shared) / smaller if smaller > 0 else 0.0
-            num_overlap[i, j] = float(bool(nums_a[i] & nums_b[j]))
 
     row_rank = _rank_desc(cos, axis=1)
     col_rank = _rank_desc(cos, axis=0)

@@ -43,12 +43,26 @@ def _with_ci(row: dict, key: str, percent: bool = False) -> str:
 
 def render_markdown(summary: dict, images: Sequence[str]) -> str:
     """The report's Markdown: settings, the systems table, win/tie/loss, the human ceiling, plots."""
+    lines = [
+        "# Evaluation report",
+        "",
+        *_settings_lines(summary),
+        *_systems_lines(summary),
+        *_human_ceiling_lines(summary),
+        *_win_tie_loss_lines(summary),
+    ]
+    if images:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{Path(name).stem.replace('_', ' ')}]({name})\n" for name in images]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _settings_lines(summary: dict) -> list[str]:
+    """The bullet list of the run's settings: judge and hit, aspects, inputs, reference mode."""
     aspects = summary["aspects"]
     aspect_text = "all" if aspects == "all" else ", ".join(aspects)
     inputs = summary.get("inputs", {})
     lines = [
-        "# Evaluation report",
-        "",
         f"- Judge: `{summary['judge']}`; a hit is a matched pair with similarity >= {summary['threshold']:g} "
         f"(scale {SIMILARITY_SCALE_TEXT}), each point of the reference used at most once; hit rate = hits / points of the review.",
         f"- Aspects compared: {aspect_text}"
@@ -67,7 +81,12 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
             + (f"; human reviews' points from the `{summary['extractor']}` extractor" if summary.get("extractor") else "")
             + "."
         )
-    lines += [
+    return lines
+
+
+def _systems_lines(summary: dict) -> list[str]:
+    """The systems section: one table row per system, and the reference's shape when known."""
+    lines = [
         "",
         "## Systems",
         "",
@@ -89,43 +108,50 @@ def render_markdown(summary: dict, images: Sequence[str]) -> str:
             f"| {REFERENCE_LABEL} (human) | {ref['reviews']} | {ref['reviews']} | – | – | "
             f"{_fmt(ref.get('points_per_review'), 1)} | {_fmt(ref.get('empty_aspects_per_review'), 2)} |"
         )
+    return lines
+
+
+def _human_ceiling_lines(summary: dict) -> list[str]:
+    """The human–human ceiling section, or why it was not computed."""
     human = summary.get("human_human")
-    lines += ["", "## Human–human ceiling", ""]
-    if human:
-        lines += [
-            "Each human review against each other human review of the same paper (criticisms from the "
-            f"`{summary.get('extractor') or 'openai'}` extractor).",
-            "",
-            "| papers | pairs | mean hits | mean hit rate |",
-            "|---:|---:|---|---|",
-            f"| {human['papers']} | {human['reviews']} | {_with_ci(human, 'mean_hits')} | "
-            f"{_with_ci(human, 'mean_hit_rate', percent=True)} |",
-            "",
-            "For scale, Liang et al. 2023 report human–human hit rates of 28.58% (Nature) and 35.25% (ICLR), "
-            "and GPT-4–human 30.85% / 39.23%, on criticisms only: compare with `--aspects rejection`.",
-        ]
-    else:
+    lines = ["", "## Human–human ceiling", ""]
+    if not human:
         lines.append("Not computed: pass `--humans <crawl version>` (needs an LLM to extract the human reviews' points).")
-    lines += ["", "## Win / tie / loss over papers", ""]
-    if summary["pairs"]:
-        lines += [
-            "System A against system B on the papers both were evaluated on.",
-            "",
-            "| A | B | papers | by mean hits (win / tie / loss) | by mean hit rate (win / tie / loss) |",
-            "|---|---|---:|---|---|",
-        ]
-        for pair in summary["pairs"]:
-            h, r = pair["by_hits"], pair["by_hit_rate"]
-            lines.append(
-                f"| {pair['a']} | {pair['b']} | {pair['papers']} | {h['win']} / {h['tie']} / {h['loss']} | "
-                f"{r['win']} / {r['tie']} / {r['loss']} |"
-            )
-    else:
+        return lines
+    lines += [
+        "Each human review against each other human review of the same paper (criticisms from the "
+        f"`{summary.get('extractor') or 'openai'}` extractor).",
+        "",
+        "| papers | pairs | mean hits | mean hit rate |",
+        "|---:|---:|---|---|",
+        f"| {human['papers']} | {human['reviews']} | {_with_ci(human, 'mean_hits')} | "
+        f"{_with_ci(human, 'mean_hit_rate', percent=True)} |",
+        "",
+        "For scale, Liang et al. 2023 report human–human hit rates of 28.58% (Nature) and 35.25% (ICLR), "
+        "and GPT-4–human 30.85% / 39.23%, on criticisms only: compare with `--aspects rejection`.",
+    ]
+    return lines
+
+
+def _win_tie_loss_lines(summary: dict) -> list[str]:
+    """The win / tie / loss section: one row per pair of systems."""
+    lines = ["", "## Win / tie / loss over papers", ""]
+    if not summary["pairs"]:
         lines.append("One system only: nothing to compare.")
-    if images:
-        lines += ["", "## Plots", ""]
-        lines += [f"![{Path(name).stem.replace('_', ' ')}]({name})\n" for name in images]
-    return "\n".join(lines).rstrip() + "\n"
+        return lines
+    lines += [
+        "System A against system B on the papers both were evaluated on.",
+        "",
+        "| A | B | papers | by mean hits (win / tie / loss) | by mean hit rate (win / tie / loss) |",
+        "|---|---|---:|---|---|",
+    ]
+    for pair in summary["pairs"]:
+        h, r = pair["by_hits"], pair["by_hit_rate"]
+        lines.append(
+            f"| {pair['a']} | {pair['b']} | {pair['papers']} | {h['win']} / {h['tie']} / {h['loss']} | "
+            f"{r['win']} / {r['tie']} / {r['loss']} |"
+        )
+    return lines
 
 
 def write_report(

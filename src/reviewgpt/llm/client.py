@@ -226,13 +226,9 @@ class LLMClient:
         """
         request = self.build_request(messages, json_mode=True, **params)
         key = request_key(request)
-        cached = self._cached(key, request)
-        if cached is not None:
-            try:
-                return _parse_and_validate(cached.text, validate), cached
-            except Exception as exc:  # noqa: BLE001 - an entry of an older validator: ask again
-                self._stats["cached_calls"] -= 1
-                log.debug("cached answer no longer valid (%s); sending the request again", _describe(exc))
+        replayed = self._valid_cached_json(key, request, validate)
+        if replayed is not None:
+            return replayed
         response = await self._send(request, messages)
         try:
             value = _parse_and_validate(response.text, validate)
@@ -241,6 +237,38 @@ class LLMClient:
         else:
             self._store(key, request, response)
             return value, response
+        return await self._repair_json(messages, response, problem, key, request, validate, params)
+
+    def _valid_cached_json(
+        self, key: str, request: dict[str, Any], validate: Callable[[Any], T] | None
+    ) -> tuple[T | Any, LLMResponse] | None:
+        """The cached answer to ``request`` with its validated value, or None when there is none or it
+        no longer passes ``validate`` (then it is not counted as a cached call)."""
+        cached = self._cached(key, request)
+        if cached is None:
+            return None
+        try:
+            return _parse_and_validate(cached.text, validate), cached
+        except Exception as exc:  # noqa: BLE001 - an entry of an older validator: ask again
+            self._stats["cached_calls"] -= 1
+            log.debug("cached answer no longer valid (%s); sending the request again", _describe(exc))
+            return None
+
+    async def _repair_json(
+        self,
+        messages: list[dict],
+        response: LLMResponse,
+        problem: str,
+        key: str,
+        request: dict[str, Any],
+        validate: Callable[[Any], T] | None,
+        params: dict[str, Any],
+    ) -> tuple[T | Any, LLMResponse]:
+        """The repair retry of :meth:`chat_json`: the model sees its invalid answer and ``problem``.
+
+        A valid repair is cached under the original ``request``'s ``key``; the returned response
+        has the usage of both attempts.
+        """
         log.debug("invalid JSON answer (%s); asking for a repair", problem)
         repair = repair_messages(messages, response.text, problem)
         second = await self._send(self.build_request(repair, json_mode=True, **params), repair)

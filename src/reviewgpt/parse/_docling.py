@@ -150,69 +150,85 @@ def parse_with_docling(path: Path) -> PaperParts:
         PDFError: the file is not a DoclingDocument, or holds no body text.
     """
     doc = load_docling(path)
-    title = ""
-    abstract: list[str] = []
-    sections: list[Section] = []
-    heading: str | None = None
-    body: list[str] = []
-    captions: list[str] = []
-    caption_ids: set[int] = set()
-    phase = "front"  # front (title, authors, affiliations) -> abstract -> body [-> checklist -> body]
-
-    def close_section() -> None:
-        if heading is not None and body:
-            sections.append(Section(heading=heading, text="\n".join(body)))
-
-    def add_caption(item: dict[str, Any] | None) -> None:
-        if item is not None and id(item) not in caption_ids and _text(item):
-            caption_ids.add(id(item))
-            captions.append(_text(item))
-
+    reader = _DoclingReader(doc)
     for item in doc.walk(doc.data["body"], set()):
         label = item.get("label")
         if item.get("content_layer", "body") != "body" or label in _SKIPPED_LABELS:
             continue
         if label in ("picture", "chart", "table"):
-            for ref in item.get("captions") or []:
-                add_caption(doc.resolve(ref))
-            if label == "table" and phase == "body":
-                body.extend(_table_rows(item))
+            reader.add_float(item, label)
             continue
         text = _text(item)
         if not text:
             continue
         if label == "caption":
-            add_caption(item)
-            continue
-        if label in _HEADER_LABELS:
-            name = normalize_heading(text)
-            if name == "abstract" and phase == "front":
-                phase = "abstract"
-                continue
-            if phase == "front" and not _SECTION_START.match(text):
-                if not title and (label == "title" or (_page(item) or 1) == 1):
-                    title = text
-                continue  # author names and affiliations set as headers
-            if _CHECKLIST.match(name) or _CHECKLIST_FIRST.match(text):
-                close_section()
-                phase, heading, body = "checklist", None, []
-                continue
-            if phase == "checklist" and not _APPENDIX_START.match(text):
-                continue  # the checklist's own questions and answers, set as headers
-            close_section()
-            phase, heading, body = "body", text, []
-            continue
-        if phase == "abstract":
-            abstract.append(text)
-        elif phase == "body":
-            body.append(f"- {text}" if label == "list_item" else text)
-    close_section()
-    if not sections and not abstract:
+            reader.add_caption(item)
+        elif label in _HEADER_LABELS:
+            reader.add_header(item, label, text)
+        elif reader.phase == "abstract":
+            reader.abstract.append(text)
+        elif reader.phase == "body":
+            reader.body.append(f"- {text}" if label == "list_item" else text)
+    reader.close_section()
+    if not reader.sections and not reader.abstract:
         raise PDFError("no-text", f"{path} has no body text (no section and no abstract)")
     return PaperParts(
-        title=title,
-        abstract=" ".join(abstract or []),
-        sections=sections,
-        captions=captions,
+        title=reader.title,
+        abstract=" ".join(reader.abstract or []),
+        sections=reader.sections,
+        captions=reader.captions,
         n_pages=doc.n_pages,
     )
+
+
+class _DoclingReader:
+    """What :func:`parse_with_docling` has read so far, and where in the paper it is."""
+
+    def __init__(self, doc: _Doc) -> None:
+        self.doc = doc
+        self.title = ""
+        self.abstract: list[str] = []
+        self.sections: list[Section] = []
+        self.heading: str | None = None
+        self.body: list[str] = []
+        self.captions: list[str] = []
+        self.caption_ids: set[int] = set()
+        self.phase = "front"  # front (title, authors, affiliations) -> abstract -> body [-> checklist -> body]
+
+    def close_section(self) -> None:
+        if self.heading is not None and self.body:
+            self.sections.append(Section(heading=self.heading, text="\n".join(self.body)))
+
+    def open_section(self, phase: str, heading: str | None) -> None:
+        self.close_section()
+        self.phase, self.heading, self.body = phase, heading, []
+
+    def add_caption(self, item: dict[str, Any] | None) -> None:
+        """A caption, once however many items point at it."""
+        if item is not None and id(item) not in self.caption_ids and _text(item):
+            self.caption_ids.add(id(item))
+            self.captions.append(_text(item))
+
+    def add_float(self, item: dict[str, Any], label: str) -> None:
+        """A picture, chart or table: its captions, and a table's rows when in the body."""
+        for ref in item.get("captions") or []:
+            self.add_caption(self.doc.resolve(ref))
+        if label == "table" and self.phase == "body":
+            self.body.extend(_table_rows(item))
+
+    def add_header(self, item: dict[str, Any], label: str, text: str) -> None:
+        """A title or heading: the title, the abstract's heading, or a section's start."""
+        name = normalize_heading(text)
+        if name == "abstract" and self.phase == "front":
+            self.phase = "abstract"
+            return
+        if self.phase == "front" and not _SECTION_START.match(text):
+            if not self.title and (label == "title" or (_page(item) or 1) == 1):
+                self.title = text
+            return  # author names and affiliations set as headers
+        if _CHECKLIST.match(name) or _CHECKLIST_FIRST.match(text):
+            self.open_section("checklist", None)
+            return
+        if self.phase == "checklist" and not _APPENDIX_START.match(text):
+            return  # the checklist's own questions and answers, set as headers
+        self.open_section("body", text)

@@ -88,76 +88,112 @@ def run_with_deadlines(
         workers: number of worker processes.
         time_limit: seconds a task may run before its worker is killed.
     """
-    ctx = mp.get_context("spawn")
-    pending = iter(tasks)
-    pool: list[_Worker] = []
-    exhausted = False
+    pool = _DeadlinePool(func, tasks, time_limit)
+    try:
+        for _ in range(max(1, workers)):
+            pool.start_worker()
+        while active := pool.live():
+            deadline = min(pool.deadline(worker) for worker in active)
+            ready = wait([w.conn for w in active], timeout=max(0.0, deadline - time.monotonic()))
+            for worker in active:
+                if not worker.ready:
+                    pool.check_start(worker, worker.conn in ready)
+                    continue
+                ended = pool.ended_task(worker, worker.conn in ready)
+                if ended is None:
+                    continue
+                task, result, replace = ended
+                yield task, result
+                if replace:
+                    pool.replace(worker)
+                else:
+                    pool.feed(worker)
+    finally:
+        pool.stop_all()
 
-    def start_worker() -> _Worker:
-        parent, child = ctx.Pipe()
-        process = ctx.Process(target=_worker_main, args=(func, child, os.getpid()), daemon=True)
+
+class _DeadlinePool:
+    """The workers of one :func:`run_with_deadlines` call and the tasks not yet handed out."""
+
+    def __init__(self, func: Callable[[Any], Any], tasks: Iterable[Any], time_limit: float) -> None:
+        self.ctx = mp.get_context("spawn")
+        self.func = func
+        self.pending = iter(tasks)
+        self.time_limit = time_limit
+        self.workers: list[_Worker] = []
+        self.exhausted = False
+
+    def start_worker(self) -> None:
+        """Spawn a worker; it is fed once it says it is ready."""
+        parent, child = self.ctx.Pipe()
+        process = self.ctx.Process(target=_worker_main, args=(self.func, child, os.getpid()), daemon=True)
         process.start()
         child.close()
-        return _Worker(process, parent)
+        self.workers.append(_Worker(process, parent))
 
-    def feed(worker: _Worker) -> None:
-        nonlocal exhausted
-        task = _DONE if exhausted else next(pending, _DONE)
+    def feed(self, worker: _Worker) -> None:
+        """Send the worker the next task, or leave it idle when there is none left."""
+        task = _DONE if self.exhausted else next(self.pending, _DONE)
         if task is _DONE:
-            exhausted = True
+            self.exhausted = True
             worker.task = None
             return
         worker.task, worker.started = task, time.monotonic()
         worker.conn.send(task)
 
-    def live() -> list[_Worker]:
+    def live(self) -> list[_Worker]:
         """Workers still starting up, and ready ones with a task."""
-        return [w for w in pool if not w.ready or w.task is not None]
+        return [w for w in self.workers if not w.ready or w.task is not None]
 
-    try:
-        pool.extend(start_worker() for _ in range(max(1, workers)))
-        while active := live():
-            deadlines = [w.started + time_limit if w.ready else w.spawned + _STARTUP_LIMIT for w in active]
-            ready = wait([w.conn for w in active], timeout=max(0.0, min(deadlines) - time.monotonic()))
-            for worker in active:
-                if not worker.ready:
-                    if worker.conn not in ready and time.monotonic() - worker.spawned >= _STARTUP_LIMIT:
-                        raise WorkerStartError(f"a parse worker did not start within {_STARTUP_LIMIT:g} s")
-                    if worker.conn in ready:
-                        _expect_ready(worker)
-                        if exhausted:
-                            _stop(worker, kill=False)
-                            pool.remove(worker)
-                        else:
-                            feed(worker)
-                    continue
-                replace = False
-                if worker.conn in ready:
-                    try:
-                        result = worker.conn.recv()
-                    except (EOFError, OSError):
-                        code = worker.process.exitcode
-                        result = TaskFailure("worker-crashed", f"the worker process died (exit code {code})")
-                        replace = True
-                    task = worker.task
-                    worker.task = None
-                    yield task, result
-                elif time.monotonic() - worker.started >= time_limit:
-                    task = worker.task
-                    worker.task = None
-                    yield task, TaskFailure("timeout", f"no result after {time_limit:g} s; the worker was killed")
-                    replace = True
-                else:
-                    continue
-                if replace:
-                    _stop(worker, kill=True)
-                    pool.remove(worker)
-                    if not exhausted:
-                        pool.append(start_worker())  # fed once it says it is ready
-                    continue
-                feed(worker)
-    finally:
-        for worker in pool:
+    def deadline(self, worker: _Worker) -> float:
+        """When the worker's task (or, while it starts, its start-up) runs out of time."""
+        return worker.started + self.time_limit if worker.ready else worker.spawned + _STARTUP_LIMIT
+
+    def check_start(self, worker: _Worker, has_message: bool) -> None:
+        """A starting worker: feed it once it is ready (or stop it when no task is left).
+
+        Raises:
+            WorkerStartError: it died, sent something else, or overran ``_STARTUP_LIMIT``.
+        """
+        if not has_message:
+            if time.monotonic() - worker.spawned >= _STARTUP_LIMIT:
+                raise WorkerStartError(f"a parse worker did not start within {_STARTUP_LIMIT:g} s")
+            return
+        _expect_ready(worker)
+        if self.exhausted:
+            _stop(worker, kill=False)
+            self.workers.remove(worker)
+        else:
+            self.feed(worker)
+
+    def ended_task(self, worker: _Worker, has_message: bool) -> tuple[Any, Any, bool] | None:
+        """``(task, result or TaskFailure, whether the worker must be replaced)`` once the worker's
+        task has ended (answered, crashed or overran); None while it still runs."""
+        replace = False
+        if has_message:
+            try:
+                result = worker.conn.recv()
+            except (EOFError, OSError):
+                code = worker.process.exitcode
+                result = TaskFailure("worker-crashed", f"the worker process died (exit code {code})")
+                replace = True
+        elif time.monotonic() - worker.started >= self.time_limit:
+            result = TaskFailure("timeout", f"no result after {self.time_limit:g} s; the worker was killed")
+            replace = True
+        else:
+            return None
+        task, worker.task = worker.task, None
+        return task, result, replace
+
+    def replace(self, worker: _Worker) -> None:
+        """Kill a worker that crashed or overran, and start a fresh one while tasks are left."""
+        _stop(worker, kill=True)
+        self.workers.remove(worker)
+        if not self.exhausted:
+            self.start_worker()
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
             _stop(worker, kill=worker.task is not None or not worker.ready)
 
 

@@ -383,87 +383,114 @@ def _continues_run(run: list[tuple[int, int | None]], entry: tuple[int, int | No
 def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list]) -> PaperParts:
     """Turn a document's lines into title, abstract, sections and captions."""
     finder = _StructureFinder(pages, page_heights, toc)
-    lines = finder.lines
     title, after_title = finder.find_title()
     first_two_pages = sum(len(page) for page in pages[:2])
-    found = _find_abstract_start(lines, first_two_pages)
-
-    abstract = _Paragraphs()
-    abstract_found_by = "heading" if found is not None else ""
+    found = _find_abstract_start(finder.lines, first_two_pages)
     if found is not None:
-        index, run_in = found
-        if run_in:
-            line = lines[index]
-            abstract.add(Line(run_in, line.x0, line.y0, line.x1, line.y1, line.size, line.bold, line.page, line.block))
-        index += 1
-        while index < len(lines):
-            line = lines[index]
-            if _ABSTRACT_STOP.match(line.text) or finder.is_caption_start(index) or finder.heading_at(index) is not None:
-                break
-            if len(" ".join(" ".join(p) for p in abstract.paragraphs).split()) > _MAX_ABSTRACT_WORDS:
-                break
-            abstract.add(line)
-            index += 1
-        body_start = index
+        abstract, body_start = _abstract_under_heading(finder, *found)
+        abstract_found_by = "heading"
     else:
-        # No abstract heading (REVTeX, some preprints): the abstract is the first substantive
-        # paragraph between the title block and the first heading; the body starts at that heading.
-        headings = [i for i in range(after_title, first_two_pages) if finder.heading_at(i) is not None]
-        # Bold author lines pass for headings; the first numbered or well-known one opens the body.
-        first_heading = next((i for i in headings if _opens_body(finder.heading_at(i)[0])), None)
-        if first_heading is None and headings:
-            first_heading = headings[0]
-        span = _first_paragraph(finder, after_title, first_heading if first_heading is not None else first_two_pages)
-        if span is not None:
-            for line in lines[span[0] : span[1]]:
-                abstract.add(line)
-            abstract_found_by = "paragraph"
-        if first_heading is not None:
-            body_start = first_heading
-        else:
-            body_start = span[1] if span is not None else after_title
+        abstract, body_start, abstract_found_by = _abstract_without_heading(finder, after_title, first_two_pages)
+    sections, captions = _read_body(finder, body_start)
+    seen: set[str] = set()
+    unique_captions = [c for c in captions if not (c in seen or seen.add(c))]
+    return PaperParts(
+        title=title, abstract=abstract.text().replace("\n", " "), sections=sections, captions=unique_captions,
+        abstract_found_by=abstract_found_by if abstract else "",
+    )
 
-    sections: list[Section] = []
+
+def _abstract_under_heading(finder: _StructureFinder, index: int, run_in: str) -> tuple[_Paragraphs, int]:
+    """The abstract below its heading at ``index`` (``run_in``: its text on the heading's line, if
+    any), and the line the body starts at."""
+    lines = finder.lines
+    abstract = _Paragraphs()
+    if run_in:
+        line = lines[index]
+        abstract.add(Line(run_in, line.x0, line.y0, line.x1, line.y1, line.size, line.bold, line.page, line.block))
+    index += 1
+    while index < len(lines):
+        line = lines[index]
+        if _ABSTRACT_STOP.match(line.text) or finder.is_caption_start(index) or finder.heading_at(index) is not None:
+            break
+        if len(" ".join(" ".join(p) for p in abstract.paragraphs).split()) > _MAX_ABSTRACT_WORDS:
+            break
+        abstract.add(line)
+        index += 1
+    return abstract, index
+
+
+def _abstract_without_heading(
+    finder: _StructureFinder, after_title: int, first_two_pages: int
+) -> tuple[_Paragraphs, int, str]:
+    """No abstract heading (REVTeX, some preprints): the abstract is the first substantive
+    paragraph between the title block and the first heading; the body starts at that heading.
+
+    Returns:
+        (the abstract, the line the body starts at, ``"paragraph"`` when a paragraph was found else "").
+    """
+    abstract = _Paragraphs()
+    headings = [i for i in range(after_title, first_two_pages) if finder.heading_at(i) is not None]
+    # Bold author lines pass for headings; the first numbered or well-known one opens the body.
+    first_heading = next((i for i in headings if _opens_body(finder.heading_at(i)[0])), None)
+    if first_heading is None and headings:
+        first_heading = headings[0]
+    span = _first_paragraph(finder, after_title, first_heading if first_heading is not None else first_two_pages)
+    found_by = ""
+    if span is not None:
+        for line in finder.lines[span[0] : span[1]]:
+            abstract.add(line)
+        found_by = "paragraph"
+    if first_heading is not None:
+        return abstract, first_heading, found_by
+    return abstract, span[1] if span is not None else after_title, found_by
+
+
+@dataclass
+class _Sections:
+    """The body's sections read so far, and the one being read."""
+
+    sections: list[Section] = field(default_factory=list)
+    heading: str = ""
+    paragraphs: _Paragraphs = field(default_factory=_Paragraphs)
+    skipping: bool = False  # inside references or acknowledgements
+
+    def close(self) -> None:
+        if not self.skipping and (self.paragraphs or self.heading):
+            self.sections.append(Section(heading=self.heading, text=self.paragraphs.text()))
+
+    def open(self, heading: str, *, skipping: bool) -> None:
+        """Close the current section and start one under ``heading``."""
+        self.close()
+        self.heading, self.paragraphs, self.skipping = heading, _Paragraphs(), skipping
+
+
+def _read_body(finder: _StructureFinder, body_start: int) -> tuple[list[Section], list[str]]:
+    """The sections and the captions (in reading order, repeats kept) from ``body_start`` on."""
+    lines = finder.lines
+    body = _Sections()
     captions: list[str] = []
-    heading = ""
-    paragraphs = _Paragraphs()
-    skipping = False  # inside references or acknowledgements
     small_print_blocks: dict[int, bool] = {}
     references_at = _reference_list_start(finder, body_start)
     index = body_start
-
-    def close_section() -> None:
-        if not skipping and (paragraphs or heading):
-            sections.append(Section(heading=heading, text=paragraphs.text()))
-
     while index < len(lines):
         line = lines[index]
         if finder.is_caption_start(index):
-            caption = [line.text]
-            index += 1
-            while index < len(lines) and lines[index].block == line.block and not finder.is_caption(lines[index]):
-                caption.append(lines[index].text)
-                index += 1
             # Kept even inside a skipped section: a float lands wherever the page has room.
-            joined = _Paragraphs()
-            for text in caption:
-                joined.add(Line(text, 0, 0, 0, 0, 0, False, 0, -3))
-            captions.append(joined.text())
+            caption, index = _read_caption(finder, index)
+            captions.append(caption)
             continue
         found_heading = finder.heading_at(index)
         if found_heading is not None:
-            close_section()
             heading, index = found_heading
-            paragraphs = _Paragraphs()
             normalized = normalize_heading(heading)
-            skipping = normalized in _REFERENCES or normalized.startswith(_SKIPPED_SECTIONS)
+            body.open(heading, skipping=normalized in _REFERENCES or normalized.startswith(_SKIPPED_SECTIONS))
             continue
-        if index == references_at and not skipping:
+        if index == references_at and not body.skipping:
             # A reference list without a recognised heading: skipped like a "References" section.
-            close_section()
-            heading, paragraphs, skipping = "", _Paragraphs(), True
+            body.open("", skipping=True)
         index += 1
-        if skipping:
+        if body.skipping:
             continue
         if line.block not in small_print_blocks:
             small_print_blocks[line.block] = finder.is_small_print(finder.blocks[line.block])
@@ -471,18 +498,28 @@ def structure(pages: list[list[Line]], page_heights: list[float], toc: list[list
             continue
         if line.text.lower().startswith(("acknowledgments", "acknowledgements", "acknowledgment")):
             # A run-in "Acknowledgments. We thank ..." paragraph: drop the whole block.
-            block = line.block
-            while index < len(lines) and lines[index].block == block:
+            while index < len(lines) and lines[index].block == line.block:
                 index += 1
             continue
-        paragraphs.add(line)
-    close_section()
-    seen: set[str] = set()
-    unique_captions = [c for c in captions if not (c in seen or seen.add(c))]
-    return PaperParts(
-        title=title, abstract=abstract.text().replace("\n", " "), sections=sections, captions=unique_captions,
-        abstract_found_by=abstract_found_by if abstract else "",
-    )
+        body.paragraphs.add(line)
+    body.close()
+    return body.sections, captions
+
+
+def _read_caption(finder: _StructureFinder, index: int) -> tuple[str, int]:
+    """The caption starting at line ``index`` (the rest of its block, up to another caption), and
+    the line after it."""
+    lines = finder.lines
+    start = lines[index]
+    caption = [start.text]
+    index += 1
+    while index < len(lines) and lines[index].block == start.block and not finder.is_caption(lines[index]):
+        caption.append(lines[index].text)
+        index += 1
+    joined = _Paragraphs()
+    for text in caption:
+        joined.add(Line(text, 0, 0, 0, 0, 0, False, 0, -3))
+    return joined.text(), index
 
 
 def parse_with_pymupdf(path: Path) -> PaperParts:

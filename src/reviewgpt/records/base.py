@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# DESIGN.md names a field "schema"; it shadows pydantic's deprecated BaseModel.schema() classmethod.
+# Several records keep the review schema in a field named "schema" (part of their JSONL format); the
+# name shadows pydantic's deprecated BaseModel.schema() classmethod, which no reader uses.
 warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
 
 

@@ -15,7 +15,10 @@ class PointMatch(BaseModel):
 
     a: int = Field(description="1-based index into `points_a` (the system's)")
     b: int = Field(description="1-based index into `points_b` (the reference's)")
-    similarity: float = Field(description="5 to 10 on the judge's scale")
+    similarity: float = Field(
+        description="on the judge's scale, from `evaluate.constants.SIMILARITY_MIN` (somewhat related) "
+        "to `SIMILARITY_MAX` (the same point)"
+    )
     rationale: str = Field("", description="the judge's reason")
 
 
@@ -31,7 +34,10 @@ class MatchResult(Record):
     points_a: list[str] = Field(description="the system's points, `title: detail`")
     points_b: list[str] = Field(description="the reference's points, `title: detail`")
     matches: list[PointMatch] = Field(description="the matched pairs, each reference point used at most once")
-    hits: int = Field(description="matches with similarity at or above the hit threshold (7 by default)")
+    hits: int = Field(
+        description="matches with similarity at or above the hit threshold "
+        "(`evaluate.constants.HIT_THRESHOLD` unless the run set another)"
+    )
     hit_rate: float = Field(description="hits over the system's points (0 when it has none)")
     judge: str = Field("", description="`embedding` or `openai:<model>`")
     aspects_a: list[str] = Field([], description="the aspect of each point of `points_a`")

@@ -86,6 +86,7 @@ def _note_id(*parts: object) -> str:
     return "".join(alphabet[int(digest[i : i + 2], 16) % len(alphabet)] for i in range(0, 20, 2))
 
 
+# long: a test-data generator whose body is the paper's text, written out in the order it draws from rng
 def _paper(index: int, rng: random.Random) -> SamplePaper:
     method, task, area, data_a, data_b, metric, baseline, mechanism = _TOPICS[index % len(_TOPICS)]
     api_version = 1 if index < len(_TOPICS) // 2 else 2
