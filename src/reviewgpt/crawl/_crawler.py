@@ -328,17 +328,10 @@ def _iter_listing(api: OpenReviewApi, query: dict[str, Any], cfg: CrawlConfig, v
     yield from track(itertools.chain(notes, rest), total, f"crawl {label}")
 
 
-def _crawl_since(
-    cfg: CrawlConfig,
-    plan: VenuePlan,
-    api: OpenReviewApi,
-    previous: dict[str, CrawledPaper],
-    state: dict[str, Any],
-    writer: _PaperWriter,
-    run: StageRun,
-) -> dict[str, Any]:
-    """Ask for the venue's notes modified since the last crawl's newest tmdate and merge them."""
-    watermark = int(state["watermark"])
+def _changed_notes(
+    plan: VenuePlan, api: OpenReviewApi, previous: dict[str, CrawledPaper], watermark: int
+) -> tuple[int, dict[str, tuple[dict[str, Any], str | None]], dict[str, list[dict[str, Any]]]]:
+    """The submissions and replies created or modified since ``watermark``, and the new watermark."""
     changed = api.changed_since(watermark, **plan.feed_query)
     log.info("%s: %d notes created or modified since the last crawl", plan.venue_id, len(changed))
     submissions: dict[str, tuple[dict[str, Any], str | None]] = {}
@@ -360,7 +353,20 @@ def _crawl_since(
                 is_submission, status = plan.status_of(note)
                 if is_submission:
                     submissions[forum] = (note, status)
+    return watermark, submissions, replies_by_forum
 
+
+def _crawl_since(
+    cfg: CrawlConfig,
+    plan: VenuePlan,
+    api: OpenReviewApi,
+    previous: dict[str, CrawledPaper],
+    state: dict[str, Any],
+    writer: _PaperWriter,
+    run: StageRun,
+) -> dict[str, Any]:
+    """Ask for the venue's notes modified since the last crawl's newest tmdate and merge them."""
+    watermark, submissions, replies_by_forum = _changed_notes(plan, api, previous, int(state["watermark"]))
     merged = 0
     order = list(previous) + [f for f in submissions if f not in previous]
     for forum in track(order, len(order), f"merge {plan.venue_id}"):

@@ -39,11 +39,10 @@ def run(cfg: DatasetConfig) -> StageReport:
     from reviewgpt.artifacts import DATASET, PARSE
     from reviewgpt.config import dump_config
     from reviewgpt.dataset._budget import Budget
-    from reviewgpt.dataset._export import write_exports
-    from reviewgpt.dataset._inputs import join_inputs, resolve_inputs
-    from reviewgpt.dataset._split import SPLITS, assign_split
-    from reviewgpt.dataset._stats import StatsCollector, build_stats, plot_lengths
-    from reviewgpt.dataset._tokenize import FitPool, Job, load_tokenizer
+    from reviewgpt.dataset._inputs import resolve_inputs
+    from reviewgpt.dataset._split import SPLITS
+    from reviewgpt.dataset._stats import StatsCollector
+    from reviewgpt.dataset._tokenize import FitPool, load_tokenizer
     from reviewgpt.logging import get_logger
     from reviewgpt.store import StageRun, count_lines
 
@@ -66,43 +65,64 @@ def run(cfg: DatasetConfig) -> StageReport:
     ) as pool:
         run.extra["tokenizer"] = identity
         done = _already_written(run, split_names)
-
-        def count_early(cand: Candidate) -> None:  # counting starts while the inputs are still read
-            if cand.forum not in done:
-                pool.submit(Job(cand.forum, cand.paper, cand.review))
-
-        joined = join_inputs(
-            versions, schema=cfg.review_schema, min_content_chars=cfg.min_content_chars,
-            on_candidate=None if cfg.limit else count_early,  # with --limit, only the first N are counted
-        )
-        candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
-        split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
-        drops: Counter[str] = Counter()
+        candidates, todo, split_of, drops = _plan(cfg, versions, run, pool, done)
         drop = partial(_drop, run, drops)
-        for forum, reason, detail in joined.drops:
-            drop(forum, reason, detail)
-
-        todo = [c for c in candidates if c.forum not in done]
-        if cfg.limit:
-            for cand in todo:
-                pool.submit(Job(cand.forum, cand.paper, cand.review))
         if done:
             get_logger(__name__).info("resuming: %d examples already written, %d to go", len(done), len(todo))
         collector = _earlier_stats(run, split_names) if done else StatsCollector()
         _write_examples(cfg, run, pool, todo, split_of, split_names, instruction, collector, drop)
-
-        split_files = {split: run.file(name) for split, name in split_names.items()}
-        _close_splits(cfg, split_files, collector, len(candidates))
-        stats = build_stats(collector, drops, run.counts["failed"], _settings(cfg, versions.crawl is not None))
-        run.write_json(DATASET.stats, stats)
-        plot_lengths(collector, cfg.max_total_tokens, run.file(DATASET.lengths_plot))
-        exports = (write_exports(run.path, split_files, list(cfg.export), max_total_tokens=cfg.max_total_tokens,
-                                 model=cfg.tokenizer) if cfg.export else {})
-        run.extra.update(
-            splits=dict(collector.per_split), dropped_by_reason=dict(drops),
-            truncated=collector.truncated, exports=sorted(exports),
-        )
+        _finish(cfg, run, {split: run.file(name) for split, name in split_names.items()}, collector, drops,
+                len(candidates), versions.crawl is not None)
     return run.report()
+
+
+def _plan(cfg: DatasetConfig, versions: Any, run: StageRun, pool: FitPool, done: set[str]):
+    """The papers that make examples, those still to write, each one's split, and the drops so far.
+
+    Tokenizing starts while the inputs are still read (each candidate is submitted as it is joined),
+    except with --limit, where only the first N are submitted.
+    """
+    from reviewgpt.dataset._inputs import join_inputs
+    from reviewgpt.dataset._split import assign_split
+    from reviewgpt.dataset._tokenize import Job
+
+    def count_early(cand: Candidate) -> None:
+        if cand.forum not in done:
+            pool.submit(Job(cand.forum, cand.paper, cand.review))
+
+    joined = join_inputs(
+        versions, schema=cfg.review_schema, min_content_chars=cfg.min_content_chars,
+        on_candidate=None if cfg.limit else count_early,
+    )
+    candidates = joined.candidates[: cfg.limit] if cfg.limit else joined.candidates
+    split_of = {c.forum: assign_split(c.group, cfg.split, cfg.seed) for c in candidates}
+    drops: Counter[str] = Counter()
+    for forum, reason, detail in joined.drops:
+        _drop(run, drops, forum, reason, detail)
+    todo = [c for c in candidates if c.forum not in done]
+    if cfg.limit:
+        for cand in todo:
+            pool.submit(Job(cand.forum, cand.paper, cand.review))
+    return candidates, todo, split_of, drops
+
+
+def _finish(cfg: DatasetConfig, run: StageRun, split_files: dict[str, Path], collector: StatsCollector,
+            drops: Counter[str], n_candidates: int, crawl_metadata: bool) -> None:
+    """Close the split files, write stats.json, the length plot and the exports, and the manifest's extra."""
+    from reviewgpt.artifacts import DATASET
+    from reviewgpt.dataset._export import write_exports
+    from reviewgpt.dataset._stats import build_stats, plot_lengths
+
+    _close_splits(cfg, split_files, collector, n_candidates)
+    stats = build_stats(collector, drops, run.counts["failed"], _settings(cfg, crawl_metadata))
+    run.write_json(DATASET.stats, stats)
+    plot_lengths(collector, cfg.max_total_tokens, run.file(DATASET.lengths_plot))
+    exports = (write_exports(run.path, split_files, list(cfg.export), max_total_tokens=cfg.max_total_tokens,
+                             model=cfg.tokenizer) if cfg.export else {})
+    run.extra.update(
+        splits=dict(collector.per_split), dropped_by_reason=dict(drops),
+        truncated=collector.truncated, exports=sorted(exports),
+    )
 
 
 def _drop(run: StageRun, drops: Counter[str], forum: str, reason: str, detail: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewgpt.artifacts import CRAWL, DATASET, EVALUATE, INFER, JSONL
 from reviewgpt.config import dump_config
@@ -125,16 +125,61 @@ class _Unit:
         )
 
 
+@dataclass
+class _Inputs:
+    """What one evaluation reads: references, the systems' predictions and, optionally, human reviews."""
+
+    references_ref: InputRef
+    references: dict[str, InstructionExample]
+    infer_refs: list[InputRef]
+    predictions: dict[str, list[Prediction]]
+    humans_ref: InputRef | None
+
+
 def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtractor | None = None) -> StageReport:
     """Judge, summarise and report; see :func:`reviewgpt.evaluate.run`."""
+    src = _read_inputs(cfg, extractor)
+    schemas = {ex.schema for ex in src.references.values()}
+    aspects = select_aspects(cfg.aspects, schemas)
+    forums = _papers(src.references, src.predictions, cfg.limit)
+    cfg, judge, extractor, client = _judge_and_extractor(cfg, judge, extractor, src.humans_ref)
+
+    params = dump_config(cfg) | {
+        "judge": judge.name, "aspects_resolved": aspects, "references_version": src.references_ref.version,
+        "extractor_resolved": extractor.name if extractor is not None else None,
+    }
+    _refuse_mixed_settings(cfg, params, src.references_ref)
+    inputs = [src.references_ref, *src.infer_refs] + ([src.humans_ref] if src.humans_ref else [])
+    with StageRun(
+        cfg.data_dir, "evaluate", cfg.version, params=params, inputs=inputs,
+        records=MATCHES, id_key="system,forum,sample,reference", max_failures=cfg.failure_limit,
+    ) as stage:
+        done = stage.done_ids()
+        if client is not None:
+            client.preflight()  # no key or a dead server: one line now, not one error per review
+        units, shapes, reference_shapes = _plan_units(cfg, stage, src, forums, aspects, extractor, done)
+        log.info("%d reviews to judge with %s (%d already judged)", len(units), judge.name, len(done))
+        _judge_units(stage, judge, units, cfg)
+
+        matches = stage.file(MATCHES)
+        results = list(read_records(matches, MatchResult)) if matches.exists() else []
+        if client is not None:
+            stage.extra["llm"] = client.stats
+        if not results:  # the run fails on leaving the block; a report of 0.00 hit rates would look like a result
+            return stage.report()
+        summary = summarize(results, shapes, reference_shapes, cfg, judge.name, aspects)
+        _write_summary(cfg, stage, src, summary, results, shapes, reference_shapes)
+    return stage.report()
+
+
+def _read_inputs(cfg: EvaluateConfig, extractor: PointExtractor | None) -> _Inputs:
+    """Resolve and read the references, the predictions and (with --humans or each-human) the crawl."""
     references_ref = _resolve(cfg, "dataset", cfg.references, "--references", DATASET.split(cfg.split).name)
     references = {ex.id: ex for ex in read_records(references_ref.file(DATASET.split(cfg.split)), InstructionExample)}
     infer_refs = [_resolve(cfg, "infer", version, "--predictions", INFER.records.name)
                   for version in (cfg.predictions or [None])]
-    predictions = _read_predictions(infer_refs)
-    each_human = cfg.reference == "each-human"
     humans_ref = None
-    humans = cfg.humans or ("latest" if each_human else None)
+    humans = cfg.humans or ("latest" if cfg.reference == "each-human" else None)
     if humans:
         humans_ref = _resolve(cfg, "crawl", None if humans.lower() == "latest" else humans, "--humans")
         if extractor is None and cfg.resolved_extractor() == "openai" and not cfg.llm_available():
@@ -142,10 +187,13 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
                 "--extractor openai: the key points of human reviews are then extracted by an LLM: set "
                 f"{cfg.llm.api_key_env} or llm.base_url, or use --extractor structured"
             )
-    schemas = {ex.schema for ex in references.values()}
-    aspects = select_aspects(cfg.aspects, schemas)
-    forums = _papers(references, predictions, cfg.limit)
+    return _Inputs(references_ref, references, infer_refs, _read_predictions(infer_refs), humans_ref)
 
+
+def _judge_and_extractor(
+    cfg: EvaluateConfig, judge: Judge | None, extractor: PointExtractor | None, humans_ref: InputRef | None
+) -> tuple[EvaluateConfig, Judge, PointExtractor | None, Any]:
+    """The judge and point extractor the config names (unless given), and the LLM client they share."""
     client = None
     if judge is None or (humans_ref is not None and extractor is None):
         cfg = cfg.model_copy(update={"judge": cfg.resolved_judge()})
@@ -159,70 +207,59 @@ def run(cfg: EvaluateConfig, *, judge: Judge | None = None, extractor: PointExtr
             extractor = LLMPointExtractor(client, cfg.llm.model)
         else:
             extractor = StructuredPointExtractor()
+    return cfg, judge, extractor, client
 
-    params = dump_config(cfg) | {
-        "judge": judge.name, "aspects_resolved": aspects, "references_version": references_ref.version,
-        "extractor_resolved": extractor.name if extractor is not None else None,
-    }
-    _refuse_mixed_settings(cfg, params, references_ref)
-    inputs = [references_ref, *infer_refs] + ([humans_ref] if humans_ref else [])
-    with StageRun(
-        cfg.data_dir, "evaluate", cfg.version, params=params, inputs=inputs,
-        records=MATCHES, id_key="system,forum,sample,reference", max_failures=cfg.failure_limit,
-    ) as stage:
-        done = stage.done_ids()
-        if client is not None:
-            client.preflight()  # no key or a dead server: one line now, not one error per review
-        units: list[_Unit] = []
-        shapes: dict[str, list[ReviewShape]] = defaultdict(list)
-        reference_shapes: list[ReviewShape] = []
-        for forum in forums:
-            ref = references[forum]
-            parsed_ref = parse_review(ref.output, ref.schema)
-            reference_shapes.append(review_shape(parsed_ref, ref.schema))
-            points_b = text_points(ref.output, ref.schema, aspects)
-            for pred in predictions.get(forum, []):
-                parsed = parse_review(pred.text, ref.schema)
-                shapes[pred.system].append(review_shape(parsed, ref.schema))
-                if each_human:
-                    continue
-                unit = _Unit(forum, pred.system, pred.sample, AGGREGATE_REFERENCE,
-                             text_points(pred.text, ref.schema, aspects), points_b)
-                if unit.key not in done:
-                    units.append(unit)
-        for forum, pred in _unreferenced(references, predictions):
-            stage.skip(f"{pred.system}:{forum}:{pred.sample}", "no reference review")
-        if humans_ref is not None:
-            assert extractor is not None
-            # each-human mode scores a paper with one human review too; the ceiling needs two
-            reviews, extracted = _extract_humans(stage, humans_ref, set(forums), extractor, 1 if each_human else 2)
-            units += _ceiling_units(reviews, extracted, done)
+
+def _plan_units(
+    cfg: EvaluateConfig, stage: StageRun, src: _Inputs, forums: list[str], aspects: list[str] | None,
+    extractor: PointExtractor | None, done: set[str],
+) -> tuple[list[_Unit], dict[str, list[ReviewShape]], list[ReviewShape]]:
+    """The comparisons still to judge, and the shape of every review (for the report)."""
+    each_human = cfg.reference == "each-human"
+    units: list[_Unit] = []
+    shapes: dict[str, list[ReviewShape]] = defaultdict(list)
+    reference_shapes: list[ReviewShape] = []
+    for forum in forums:
+        ref = src.references[forum]
+        parsed_ref = parse_review(ref.output, ref.schema)
+        reference_shapes.append(review_shape(parsed_ref, ref.schema))
+        points_b = text_points(ref.output, ref.schema, aspects)
+        for pred in src.predictions.get(forum, []):
+            parsed = parse_review(pred.text, ref.schema)
+            shapes[pred.system].append(review_shape(parsed, ref.schema))
             if each_human:
-                criticisms = aspects if aspects is not None else criticism_aspects(schemas)
-                units += _each_human_units(
-                    stage, forums, references, predictions, reviews, extracted, criticisms, done
-                )
-        log.info("%d reviews to judge with %s (%d already judged)", len(units), judge.name, len(done))
-        _judge_units(stage, judge, units, cfg)
+                continue
+            unit = _Unit(forum, pred.system, pred.sample, AGGREGATE_REFERENCE,
+                         text_points(pred.text, ref.schema, aspects), points_b)
+            if unit.key not in done:
+                units.append(unit)
+    for forum, pred in _unreferenced(src.references, src.predictions):
+        stage.skip(f"{pred.system}:{forum}:{pred.sample}", "no reference review")
+    if src.humans_ref is not None:
+        assert extractor is not None
+        # each-human mode scores a paper with one human review too; the ceiling needs two
+        reviews, extracted = _extract_humans(stage, src.humans_ref, set(forums), extractor, 1 if each_human else 2)
+        units += _ceiling_units(reviews, extracted, done)
+        if each_human:
+            schemas = {ex.schema for ex in src.references.values()}
+            criticisms = aspects if aspects is not None else criticism_aspects(schemas)
+            units += _each_human_units(
+                stage, forums, src.references, src.predictions, reviews, extracted, criticisms, done
+            )
+    return units, shapes, reference_shapes
 
-        matches = stage.file(MATCHES)
-        results = list(read_records(matches, MatchResult)) if matches.exists() else []
-        if client is not None:
-            stage.extra["llm"] = client.stats
-        if not results:  # the run fails on leaving the block; a report of 0.00 hit rates would look like a result
-            return stage.report()
-        summary = summarize(results, shapes, reference_shapes, cfg, judge.name, aspects)
-        summary["inputs"] = {"references": f"dataset/{references_ref.version}/{DATASET.split(cfg.split)}",
-                             "predictions": [f"infer/{ref.version}" for ref in infer_refs],
-                             "humans": f"crawl/{humans_ref.version}" if humans_ref else None}
-        stage.write_json(EVALUATE.summary, summary)
-        from reviewgpt.evaluate.report import write_report
 
-        write_report(stage.path, summary, results, shapes, reference_shapes, plots=cfg.plots)
-        stage.extra["systems"] = {name: s["mean_hit_rate"] for name, s in summary["systems"].items()}
-        if client is not None:
-            stage.extra["llm"] = client.stats
-    return stage.report()
+def _write_summary(cfg: EvaluateConfig, stage: StageRun, src: _Inputs, summary: dict[str, Any], results,
+                   shapes, reference_shapes) -> None:
+    """summary.json, report.md with its plots, and the per-system hit rates in the manifest."""
+    from reviewgpt.evaluate.report import write_report
+
+    summary["inputs"] = {"references": f"dataset/{src.references_ref.version}/{DATASET.split(cfg.split)}",
+                         "predictions": [f"infer/{ref.version}" for ref in src.infer_refs],
+                         "humans": f"crawl/{src.humans_ref.version}" if src.humans_ref else None}
+    stage.write_json(EVALUATE.summary, summary)
+    write_report(stage.path, summary, results, shapes, reference_shapes, plots=cfg.plots)
+    stage.extra["systems"] = {name: s["mean_hit_rate"] for name, s in summary["systems"].items()}
 
 
 def _resolve(cfg: EvaluateConfig, stage: str, version: str | None, flag: str, records: str = "") -> InputRef:
