@@ -4,50 +4,37 @@ with the real embedded model fine-tuned on CPU."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from reviewgpt.reviewtext import ASPECT_SCHEMAS, parse_review
+from reviewgpt.testing.review_checks import complete, count_complete, reads_as_english
 
 STAGES = ["crawl", "parse", "aggregate", "dataset", "train", "infer", "evaluate"]
 
-#: Function words: English prose has about a third of its words among them; other output has few.
-_FUNCTION_WORDS = set(
-    "the a an of and or to in on for with by as at from is are was were be been it its this that these "
-    "which not no than more over under only how what when would could does do can will".split()
+_GOOD = (
+    "[Significance and novelty]\n<A simple idea> The paper applies a known trick to a new task, which is "
+    "useful for the community.\n\n[Potential reasons for acceptance]\n<Consistent gains> The gains are "
+    "consistent across seeds and datasets.\n\n[Potential reasons for rejection]\n<Few baselines> Only one "
+    "baseline is compared, and it is not the strongest one in the area.\n\n[Suggestions for improvement]\n"
+    "<Add baselines> Compare with recent methods and report the variance of the results over more seeds."
 )
 
 
-def reads_as_english(text: str) -> bool:
-    words = re.findall(r"[A-Za-z]+", text)
-    if len(words) < 40:
-        return False
-    ascii_share = sum(ch.isascii() for ch in text) / len(text)
-    function_share = sum(w.lower() in _FUNCTION_WORDS for w in words) / len(words)
-    return ascii_share > 0.98 and function_share > 0.15
-
-
-def complete(text: str) -> bool:
-    """Every aspect of the schema is there, each with at least one point."""
-    parsed = parse_review(text, "4-aspect")
-    return all(parsed.aspects.get(name) for name in ASPECT_SCHEMAS["4-aspect"])
-
-
 def test_the_checks_tell_reviews_from_noise() -> None:
-    good = (
-        "[Significance and novelty]\n<A simple idea> The paper applies a known trick to a new task, which is "
-        "useful for the community.\n\n[Potential reasons for acceptance]\n<Consistent gains> The gains are "
-        "consistent across seeds and datasets.\n\n[Potential reasons for rejection]\n<Few baselines> Only one "
-        "baseline is compared, and it is not the strongest one in the area.\n\n[Suggestions for improvement]\n"
-        "<Add baselines> Compare with recent methods and report the variance of the results over more seeds."
-    )
+    good = _GOOD
     assert complete(good) and reads_as_english(good)
     assert not complete(good.split("[Suggestions")[0])
     assert not reads_as_english("[Suggggggestions for improvement]\n<tab class=x> " + "zq xv " * 40)
+
+
+def test_count_complete_reads_an_infer_output(tmp_path: Path) -> None:
+    texts = [_GOOD, _GOOD.split("[Suggestions")[0], "zq xv " * 40]
+    path = tmp_path / "predictions.jsonl"
+    path.write_text("".join(json.dumps({"forum": "f", "sample": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    assert count_complete(path) == (1, 3)
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +99,11 @@ def test_demo_runs_every_stage_and_ends_with_the_report(demo) -> None:
 
 
 def test_most_demo_reviews_are_complete_english_reviews(demo) -> None:
-    """The run after the aggregator change gave 5 of 10 (9 and 7 before it; the old demo 0): the gate
-    is 3, under the measured runs' spread and far from the goal of 8 (docs/demo.md)."""
+    """Four demo runs with the shipped settings gave 6, 8, 9 and 9 of 10 (docs/demo.md; a demo trains an
+    unseeded adapter, so runs differ): the gate is 5, under the lowest of them."""
     data, _ = demo
     predictions = _predictions(data)
     good = [p for p in predictions if complete(p["text"]) and reads_as_english(p["text"])]
-    assert len(good) >= 3, "\n\n---\n\n".join(p["text"] for p in predictions)
+    assert len(good) >= 5, f"{len(good)} of {len(predictions)} complete:\n\n" + "\n\n---\n\n".join(
+        p["text"] for p in predictions
+    )
