@@ -537,7 +537,9 @@ def run_config(args) -> dict[str, Any]:
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
         "command": " ".join(sys.argv),
     }
-    stacks = ["plain", "reviewgpt"]
+    stacks = args.stacks.split(",")  # the order matters (the second stack runs on a warmed-up GPU): swap it in a second run
+    if sorted(stacks) != ["plain", "reviewgpt"]:
+        raise SystemExit("--config compares the two stacks: --stacks plain,reviewgpt or reviewgpt,plain")
     for stack in stacks:
         results[stack] = measure_config_stack(stack, cfg, args)
         args.out.parent.mkdir(parents=True, exist_ok=True)
