@@ -31,6 +31,7 @@ rate at its ``max_seq_len``, one process (``training.deepspeed`` is not used). `
 model for the random tiny Llama on the CPU, at a short length without compilation: a smoke test.
 
     python bench/train.py --config configs/llama2-longqlora.yaml --out llama2.json
+    python bench/train.py --config configs/llama2-longqlora.yaml --random-shape llama2-7b --out llama2.json  # no hub
     python bench/train.py --config configs/smollm2-135m-neurips.yaml --tiny --out smoke.json
 """
 
@@ -60,6 +61,10 @@ SHAPES: dict[str, dict[str, Any]] = {
     "llama3-8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
                       num_key_value_heads=8, vocab_size=128256, max_position_embeddings=8192, rope_theta=500000.0,
                       rope_factor=1.5),
+    # Mistral-7B-Instruct-v0.2 (mistral-7b-qlora.yaml): Llama-3's layer shape, Llama-2's vocabulary
+    "mistral-7b": dict(model_type="mistral", hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                       num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,
+                       max_position_embeddings=32768, sliding_window=None, rope_theta=1000000.0, rope_factor=1.0),
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                  num_key_value_heads=4, vocab_size=512, max_position_embeddings=128, rope_theta=10000.0,
                  rope_factor=3.0),
@@ -77,12 +82,13 @@ def make_checkpoint(shape: str, out: Path, device: str) -> Path:
 
     An earlier run's checkpoint in ``out`` is reused (same seed, same weights).
     """
-    from transformers import AutoModelForCausalLM, LlamaConfig
+    from transformers import AutoModelForCausalLM, LlamaConfig, MistralConfig
 
     if (out / "config.json").exists() and any(out.glob("*.safetensors")):
         return out
-    spec = {k: v for k, v in SHAPES[shape].items() if k not in ("rope_theta", "rope_factor")}
-    config = LlamaConfig(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
+    spec = {k: v for k, v in SHAPES[shape].items() if k not in ("rope_theta", "rope_factor", "model_type")}
+    config_cls = MistralConfig if SHAPES[shape].get("model_type") == "mistral" else LlamaConfig
+    config = config_cls(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
                          tie_word_embeddings=False)
     torch.manual_seed(0)
     with torch.device(device):
@@ -425,6 +431,10 @@ def config_job(args) -> Any:
     from reviewgpt.train.config import TrainConfig
 
     sets: list[str] = []
+    if args.random_shape and not args.tiny:
+        # no hub here: a random checkpoint of the config's model shape stands in for its weights
+        path = make_checkpoint(args.random_shape, _workdir(args) / f"random-{args.random_shape}", args.device)
+        sets = [f"model.name_or_path={path}"]
     if args.tiny:
         path = make_checkpoint("tiny", Path(args.workdir or tempfile.gettempdir()) / "random-tiny", "cpu")
         sets = [f"model.name_or_path={path}", "model.attn_implementation=sdpa", f"training.max_seq_len={args.seq}",
@@ -532,7 +542,8 @@ def run_config(args) -> dict[str, Any]:
         args.device = "cpu"
     cfg = config_job(args)
     results: dict[str, Any] = {
-        "config": str(args.config), "tiny": args.tiny, "seq": cfg.training.max_seq_len,
+        "config": str(args.config), "tiny": args.tiny, "random_shape": args.random_shape,
+        "seq": cfg.training.max_seq_len,
         "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
         "command": " ".join(sys.argv),
@@ -572,6 +583,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-train.json"))
     parser.add_argument("--config", type=Path, default=None,
                         help="Measure this train config's job (the reviewgpt stack and the plain one) instead of --shape's.")
+    parser.add_argument("--random-shape", choices=sorted(SHAPES), default=None,
+                        help="With --config: random weights of this shape instead of the config's model "
+                             "(where the hub cannot be reached).")
     parser.add_argument("--tiny", action="store_true",
                         help="With --config: the random tiny Llama on the CPU at --seq tokens (default 96), no compile.")
     args = parser.parse_args()
@@ -597,8 +611,7 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2))
 
-    workdir = Path(args.workdir or ("/dev/shm" if os.path.isdir("/dev/shm") and _free_gib("/dev/shm") > 40 else tempfile.gettempdir()))
-    path = workdir / f"random-{args.shape}"
+    path = _workdir(args) / f"random-{args.shape}"
     t0 = time.monotonic()
     make_checkpoint(args.shape, path, args.device)
     results["checkpoint_s"] = round(time.monotonic() - t0, 1)
@@ -635,6 +648,13 @@ def compare(results: dict, stacks: list[str]) -> None:
         if la and lb:
             out["max_loss_diff"] = round(max(abs(x - y) for x, y in zip(la, lb, strict=True)), 5)
         results.setdefault("vs_plain", {})[stack] = out
+
+
+def _workdir(args) -> Path:
+    """Where random checkpoints go: ``--workdir``, else /dev/shm when it has room (fast loads), else the temp dir."""
+    if args.workdir:
+        return Path(args.workdir)
+    return Path("/dev/shm" if os.path.isdir("/dev/shm") and _free_gib("/dev/shm") > 40 else tempfile.gettempdir())
 
 
 def _free_gib(path: str) -> float:

@@ -111,3 +111,11 @@ def test_mistral_trains_with_s2attn(dataset, tiny_mistral, make_config):
     report = run(make_config(dataset, tiny_mistral, "m1", max_steps=8, save_steps=100))
     losses = [r["loss"] for r in iter_jsonl(report.path / "metrics.jsonl") if "loss" in r]
     assert losses[-1] < losses[0] - 0.3, losses
+
+
+def test_max_minutes_stops_after_the_step_that_passes_it_and_saves_the_adapter(dataset, tiny_llama, make_config):
+    # any step takes longer than 1e-6 minutes: training stops after its first optimizer step of 6
+    report = run(make_config(dataset, tiny_llama, "t1", max_steps=6, max_minutes=1e-6, save_steps=100))
+    steps = [r["step"] for r in iter_jsonl(report.path / "metrics.jsonl") if "loss" in r]
+    assert steps and max(steps) == 1, steps
+    assert (report.path / "adapter" / "adapter_config.json").exists()

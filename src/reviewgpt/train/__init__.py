@@ -152,6 +152,7 @@ def _build_trainer(cfg: TrainConfig, model: Any, args: Any, tokenizer: Any, trai
         GarbageCollectionCallback,
         MetricsCallback,
         ReviewTrainer,
+        TimeLimitCallback,
         metrics_key,
     )
 
@@ -173,6 +174,8 @@ def _build_trainer(cfg: TrainConfig, model: Any, args: Any, tokenizer: Any, trai
     trainer.remove_callback(PrinterCallback)
     progress = TrainProgressCallback(lambda: trainer.tokens_seen, t.progress_log_steps)
     trainer.add_callback(progress)
+    if t.max_minutes is not None:
+        trainer.add_callback(TimeLimitCallback(t.max_minutes))
     if write is not None:
         trainer.add_callback(MetricsCallback(trainer, write, done))
     return trainer, collection, progress

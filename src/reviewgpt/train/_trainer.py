@@ -74,6 +74,22 @@ class GarbageCollectionCallback(TrainerCallback):
         self.collection.stop()
 
 
+class TimeLimitCallback(TrainerCallback):
+    """Ends training at the first optimizer step past ``minutes`` (``training.max_minutes``)."""
+
+    def __init__(self, minutes: float):
+        self.seconds = minutes * 60
+        self.started = 0.0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.monotonic() - self.started >= self.seconds:
+            log.info("training.max_minutes reached at step %d: stopping", state.global_step)
+            control.should_training_stop = True
+
+
 def metrics_key(record: dict[str, Any]) -> str:
     """Identity of a metrics line: its step, and whether it is a validation line."""
     return f"{record['step']}:{'eval' if 'eval_loss' in record else 'train'}"

@@ -71,6 +71,11 @@ class TrainingSection(StrictModel):
     max_seq_len: int = Field(12288, ge=16, description="Longest example in tokens; longer ones are skipped and counted.")
     epochs: float = Field(1.0, gt=0, description="Passes over train.jsonl.")
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1: use epochs).")
+    max_minutes: float | None = Field(
+        None, gt=0,
+        description="Stop after the optimizer step that passes this many minutes of training and save the "
+        "adapter as at the end (a time budget; the schedule still follows max_steps or epochs).",
+    )
     batch_size: int = Field(1, ge=1, description="Examples per device per micro-step.")
     grad_accum: int = Field(16, ge=1, description="Micro-steps per optimizer step.")
     lr: float = Field(1e-4, gt=0, description="Peak learning rate.")
