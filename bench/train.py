@@ -65,6 +65,10 @@ SHAPES: dict[str, dict[str, Any]] = {
     "mistral-7b": dict(model_type="mistral", hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
                        num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,
                        max_position_embeddings=32768, sliding_window=None, rope_theta=1000000.0, rope_factor=1.0),
+    # SmolLM2-135M-Instruct (smollm2-135m-neurips*.yaml, the embedded default): tied embeddings
+    "smollm2-135m": dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                         num_key_value_heads=3, vocab_size=49152, max_position_embeddings=8192, rope_theta=100000.0,
+                         rope_factor=1.5, tie_word_embeddings=True),
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                  num_key_value_heads=4, vocab_size=512, max_position_embeddings=128, rope_theta=10000.0,
                  rope_factor=3.0),
@@ -86,10 +90,11 @@ def make_checkpoint(shape: str, out: Path, device: str) -> Path:
 
     if (out / "config.json").exists() and any(out.glob("*.safetensors")):
         return out
-    spec = {k: v for k, v in SHAPES[shape].items() if k not in ("rope_theta", "rope_factor", "model_type")}
+    spec = {k: v for k, v in SHAPES[shape].items()
+            if k not in ("rope_theta", "rope_factor", "model_type", "tie_word_embeddings")}
     config_cls = MistralConfig if SHAPES[shape].get("model_type") == "mistral" else LlamaConfig
     config = config_cls(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
-                         tie_word_embeddings=False)
+                         tie_word_embeddings=SHAPES[shape].get("tie_word_embeddings", False))
     torch.manual_seed(0)
     with torch.device(device):
         model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
@@ -439,7 +444,7 @@ def config_job(args) -> Any:
         path = make_checkpoint("tiny", Path(args.workdir or tempfile.gettempdir()) / "random-tiny", "cpu")
         sets = [f"model.name_or_path={path}", "model.attn_implementation=sdpa", f"training.max_seq_len={args.seq}",
                 "training.compile=false", "training.offload_activations=false", "training.deepspeed=null"]
-    return load_config(TrainConfig, Path(args.config), sets=sets)
+    return load_config(TrainConfig, Path(args.config), sets=sets + list(args.set or []))
 
 
 def config_optimizer(cfg: Any, device: str):
@@ -586,6 +591,8 @@ def main() -> None:
     parser.add_argument("--random-shape", choices=sorted(SHAPES), default=None,
                         help="With --config: random weights of this shape instead of the config's model "
                              "(where the hub cannot be reached).")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="With --config: override a config key, as `reviewgpt train --set` does (repeatable).")
     parser.add_argument("--tiny", action="store_true",
                         help="With --config: the random tiny Llama on the CPU at --seq tokens (default 96), no compile.")
     args = parser.parse_args()
