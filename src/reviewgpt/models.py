@@ -225,7 +225,8 @@ def packaged_adapter(name: str = DEFAULT_MODEL) -> Path | None:
     """The LoRA adapter shipped with the package for an embedded model, if one ships.
 
     ``reviewgpt review`` applies it by default; drop a PEFT adapter folder (``adapter_config.json``
-    and ``adapter_model.safetensors``) at ``reviewgpt/adapters/<name>/`` to ship one.
+    and ``adapter_model.safetensors``) at ``reviewgpt/adapters/<name>/`` to ship one, with an
+    optional ``infer.yaml`` (an infer config: the generation settings it was measured with).
     """
     folder = Path(__file__).resolve().parent / "adapters" / name
     return folder if (folder / "adapter_config.json").is_file() else None

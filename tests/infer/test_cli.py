@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from reviewgpt.cli import app
@@ -66,3 +67,40 @@ def test_review_writes_one_review_unless_the_config_asks_for_more(run_data, fixt
     two = runner.invoke(app, [*args, "--config", str(config)])
     assert two.exit_code == 0, two.output
     assert "=== sample 1 ===" in two.output
+
+
+def test_review_defaults_to_the_packaged_adapter_and_its_settings(fixtures_dir, tmp_path, monkeypatch):
+    """No flags: the adapter shipped for the embedded model, with the infer.yaml it was measured with."""
+    import reviewgpt.infer as infer
+    from reviewgpt.models import DEFAULT_MODEL, packaged_adapter
+
+    adapter = packaged_adapter(DEFAULT_MODEL)
+    assert adapter is not None and (adapter / "adapter_model.safetensors").stat().st_size > 100_000
+    seen = []
+
+    def fake_review_paper(cfg, forum, text):
+        seen.append(cfg)
+        return [Prediction(forum=forum, sample=0, system=cfg.model, text="[Significance and novelty]\n<x> y")]
+
+    monkeypatch.setattr(infer, "review_paper", fake_review_paper)
+    pdf = fixtures_dir / "pdfs" / "N18-3011.pdf"
+    result = runner.invoke(app, ["review", str(pdf), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    cfg = seen[0]
+    assert cfg.adapter == adapter and cfg.model == DEFAULT_MODEL
+    assert cfg.hf.max_prompt_tokens == 512 and cfg.sampling.no_repeat_ngram_size == 12
+    # a flag still wins over the packaged settings; --adapter none drops both
+    runner.invoke(app, ["review", str(pdf), "--data-dir", str(tmp_path), "--set", "hf.max_prompt_tokens=300"])
+    assert seen[1].hf.max_prompt_tokens == 300 and seen[1].adapter == adapter
+    runner.invoke(app, ["review", str(pdf), "--data-dir", str(tmp_path), "--adapter", "none"])
+    assert seen[2].adapter is None and seen[2].hf.max_prompt_tokens is None
+
+
+@pytest.mark.slow
+def test_review_out_of_the_box_writes_the_aspect_format(fixtures_dir, tmp_path):
+    """The real embedded model with the packaged adapter, as a fresh install runs it (about 20 s on 2 cores)."""
+    pdf = fixtures_dir / "pdfs" / "2020.acl-main.207_SPECTER.pdf"
+    result = runner.invoke(app, ["review", str(pdf), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "[Significance and novelty]" in result.output
+    assert "no fine-tuned adapter applied" not in result.output

@@ -64,6 +64,10 @@ def review(
         adapter_path = Path(adapter)
     elif adapter is None and not run and backend in (None, "hf") and model in (None, DEFAULT_MODEL):
         adapter_path = packaged_adapter(DEFAULT_MODEL)
+        # the settings the packaged adapter was measured with (its prompt length above all), unless a
+        # config is given; --set and flags still override them
+        if adapter_path is not None and config is None and (adapter_path / "infer.yaml").is_file():
+            config = adapter_path / "infer.yaml"
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter_path,
         backend=backend, samples=samples, penalize_empty=penalize_empty,
