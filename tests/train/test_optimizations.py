@@ -133,3 +133,17 @@ def test_gradient_checkpointing_is_on_before_the_lora_wrap(dataset, tiny_llama, 
     _, applied = apply_optimizations(model, cfg, wrap)
     assert seen == [True]
     assert applied[0] == "gradient_checkpointing" and applied.index("fused_qlora") > 0
+
+
+def test_the_adapter_initialisation_follows_training_seed(dataset, tiny_llama, make_config):
+    """Two builds of one config start from the same LoRA weights; another seed, other weights."""
+
+    def lora_a(seed: int) -> dict[str, torch.Tensor]:
+        cfg = make_config(dataset, tiny_llama)
+        cfg.training.seed = seed
+        model = _build(cfg)
+        return {n: p.detach().float().clone() for n, p in model.named_parameters() if "lora_A" in n}
+
+    first, again, other = lora_a(1), lora_a(1), lora_a(2)
+    assert first and all(torch.equal(first[n], again[n]) for n in first)
+    assert not all(torch.equal(first[n], other[n]) for n in first)

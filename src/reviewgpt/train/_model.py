@@ -41,6 +41,7 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
     config) exist, so ``from_pretrained`` loads inside ``deepspeed.zero.Init`` and no rank
     materializes the whole model.
     """
+    import torch
     from peft import LoraConfig, get_peft_model
 
     m = cfg.model
@@ -66,6 +67,9 @@ def build_model(cfg: TrainConfig, *, device_map: str | dict[str, Any] | None = N
         bias="none",
         task_type="CAUSAL_LM",
     )
+    # the adapter's random initialisation follows training.seed (the Trainer seeds only after this),
+    # so two runs of one config on one machine start from the same weights
+    torch.manual_seed(cfg.training.seed)
     peft_model, _ = apply_optimizations(model, cfg, wrap=lambda base: get_peft_model(base, lora))
     trainable, total = peft_model.get_nb_trainable_parameters()
     log.info("trainable parameters: %s of %s (%.2f%%)", f"{trainable:,}", f"{total:,}", 100 * trainable / max(total, 1))
