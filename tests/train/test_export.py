@@ -88,8 +88,9 @@ def test_export_serves_the_trained_positions_merged_and_as_adapter(dataset, shar
     from peft import PeftModel
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    torch.manual_seed(0)  # the adapter's initial weights: not whatever tests ran before this one drew
-    run(make_config(dataset, sharp_llama, "e1", max_steps=4, lr=5e-2))
+    # seed 0: the adapter these tolerances were set on. The largest bf16 merge error over a few
+    # seeds ranged 0.03-0.79 on this deliberately sharp model, the mean error 0.0007-0.005
+    run(make_config(dataset, sharp_llama, "e1", max_steps=4, lr=5e-2, seed=0))
     run_dir = dataset / "train" / "e1"
     # training writes the RoPE overrides beside its adapter
     assert json.loads((run_dir / "adapter" / "base_config_overrides.json").read_text()) == {
@@ -153,7 +154,7 @@ def test_export_serves_the_trained_positions_merged_and_as_adapter(dataset, shar
 def test_adapter_with_modules_to_save_is_exported_merged_only(dataset, sharp_mistral, make_config):
     from transformers import AutoModelForCausalLM
 
-    cfg = make_config(dataset, sharp_mistral, "e2", max_steps=3, lr=5e-2)
+    cfg = make_config(dataset, sharp_mistral, "e2", max_steps=3, lr=5e-2, seed=0)
     cfg.lora.modules_to_save = ["embed_tokens", "norm"]
     run(cfg)
     output = _export_cli(dataset, "e2")

@@ -54,20 +54,12 @@ def review(
     """
     from reviewgpt.infer import review_paper
     from reviewgpt.logging import setup_logging
-    from reviewgpt.models import DEFAULT_MODEL, packaged_adapter
+    from reviewgpt.models import DEFAULT_MODEL
     from reviewgpt.parse import parse_pdf
 
     pdf_file = stdin_to_file(pdf, "'PDF'")
     sets = list(sets or []) + ([f"llm.base_url={base_url}"] if base_url else [])
-    adapter_path: Path | None = None
-    if adapter is not None and adapter.lower() != "none":
-        adapter_path = Path(adapter)
-    elif adapter is None and not run and backend in (None, "hf") and model in (None, DEFAULT_MODEL):
-        adapter_path = packaged_adapter(DEFAULT_MODEL)
-        # the settings the packaged adapter was measured with (its prompt length above all), unless a
-        # config is given; --set and flags still override them
-        if adapter_path is not None and config is None and (adapter_path / "infer.yaml").is_file():
-            config = adapter_path / "infer.yaml"
+    adapter_path, config = _adapter_and_config(adapter, run, backend, model, config)
     cfg = build_config(
         InferConfig, config, sets, data_dir=data_dir, verbose=verbose, run=run, model=model, adapter=adapter_path,
         backend=backend, samples=samples, penalize_empty=penalize_empty,
@@ -88,3 +80,24 @@ def review(
         typer.echo(prediction.text)
         if prediction.unparsable:
             typer.echo("(warning: no aspect header could be parsed from this output)", err=True)
+
+
+def _adapter_and_config(
+    adapter: str | None, run: str | None, backend: str | None, model: str | None, config: Path | None
+) -> tuple[Path | None, Path | None]:
+    """The adapter to apply and the config file to read.
+
+    ``--adapter none`` applies none. With no run, model or adapter named, the adapter packaged for the
+    embedded model applies. A config is then its ``infer.yaml``, the settings it was measured with
+    (its prompt length above all), unless ``--config`` names one; ``--set`` and flags still override.
+    """
+    from reviewgpt.models import DEFAULT_MODEL, packaged_adapter
+
+    if adapter is not None:
+        return (None if adapter.lower() == "none" else Path(adapter)), config
+    if run or backend not in (None, "hf") or model not in (None, DEFAULT_MODEL):
+        return None, config
+    packaged = packaged_adapter(DEFAULT_MODEL)
+    if packaged is not None and config is None and (packaged / "infer.yaml").is_file():
+        config = packaged / "infer.yaml"
+    return packaged, config
