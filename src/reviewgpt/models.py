@@ -221,12 +221,16 @@ def prepare_model(name: str, *, force: bool = False) -> Path:
     return _publish(build, final, name)
 
 
+#: beside a packaged adapter: an infer config with the generation settings it was measured with
+PACKAGED_SETTINGS_FILE = "infer.yaml"
+
+
 def packaged_adapter(name: str = DEFAULT_MODEL) -> Path | None:
     """The LoRA adapter shipped with the package for an embedded model, if one ships.
 
     ``reviewgpt review`` applies it by default; drop a PEFT adapter folder (``adapter_config.json``
     and ``adapter_model.safetensors``) at ``reviewgpt/adapters/<name>/`` to ship one, with an
-    optional ``infer.yaml`` (an infer config: the generation settings it was measured with).
+    optional :data:`PACKAGED_SETTINGS_FILE`.
     """
     folder = Path(__file__).resolve().parent / "adapters" / name
     return folder if (folder / "adapter_config.json").is_file() else None

@@ -139,9 +139,7 @@ def test_the_adapter_initialisation_follows_training_seed(dataset, tiny_llama, m
     """Two builds of one config start from the same LoRA weights; another seed, other weights."""
 
     def lora_a(seed: int) -> dict[str, torch.Tensor]:
-        cfg = make_config(dataset, tiny_llama)
-        cfg.training.seed = seed
-        model = _build(cfg)
+        model = _build(make_config(dataset, tiny_llama, seed=seed))
         return {n: p.detach().float().clone() for n, p in model.named_parameters() if "lora_A" in n}
 
     first, again, other = lora_a(1), lora_a(1), lora_a(2)

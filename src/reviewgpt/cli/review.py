@@ -88,16 +88,17 @@ def _adapter_and_config(
     """The adapter to apply and the config file to read.
 
     ``--adapter none`` applies none. With no run, model or adapter named, the adapter packaged for the
-    embedded model applies. A config is then its ``infer.yaml``, the settings it was measured with
-    (its prompt length above all), unless ``--config`` names one; ``--set`` and flags still override.
+    embedded model applies. A config is then the settings file beside it, the settings it was measured
+    with (its prompt length above all), unless ``--config`` names one; ``--set`` and flags still override.
     """
-    from reviewgpt.models import DEFAULT_MODEL, packaged_adapter
+    from reviewgpt.models import DEFAULT_MODEL, PACKAGED_SETTINGS_FILE, packaged_adapter
 
     if adapter is not None:
         return (None if adapter.lower() == "none" else Path(adapter)), config
     if run or backend not in (None, "hf") or model not in (None, DEFAULT_MODEL):
         return None, config
     packaged = packaged_adapter(DEFAULT_MODEL)
-    if packaged is not None and config is None and (packaged / "infer.yaml").is_file():
-        config = packaged / "infer.yaml"
+    settings = packaged / PACKAGED_SETTINGS_FILE if packaged is not None else None
+    if config is None and settings is not None and settings.is_file():
+        config = settings
     return packaged, config
