@@ -104,3 +104,13 @@ def test_review_out_of_the_box_writes_the_aspect_format(fixtures_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "[Significance and novelty]" in result.output
     assert "no fine-tuned adapter applied" not in result.output
+
+
+def test_an_adapter_path_without_an_adapter_is_a_config_error(fixtures_dir, tmp_path):
+    """Refused with the config (exit 2, one line from the entry point), before the PDF or a model is loaded."""
+    from reviewgpt.errors import ConfigError
+
+    pdf = fixtures_dir / "pdfs" / "N18-3011.pdf"
+    result = runner.invoke(app, ["review", str(pdf), "--data-dir", str(tmp_path), "--adapter", str(tmp_path / "nope")])
+    assert isinstance(result.exception, ConfigError)
+    assert "not a PEFT adapter folder" in str(result.exception)
