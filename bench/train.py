@@ -33,6 +33,7 @@ model for the random tiny Llama on the CPU, at a short length without compilatio
     python bench/train.py --config configs/llama2-longqlora.yaml --out llama2.json
     python bench/train.py --config configs/llama2-longqlora.yaml --random-shape llama2-7b --out llama2.json  # no hub
     python bench/train.py --config configs/smollm2-135m-neurips.yaml --tiny --out smoke.json
+    python bench/train.py --config configs/mixtral-8x7b-qlora.yaml --random-shape mixtral-8x7b --layers 4 --out mx4.json
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ SHAPES: dict[str, dict[str, Any]] = {
     "smollm2-135m": dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
                          num_key_value_heads=3, vocab_size=49152, max_position_embeddings=8192, rope_theta=100000.0,
                          rope_factor=1.5, tie_word_embeddings=True),
+    # Mixtral-8x7B-Instruct-v0.1 (mixtral-8x7b-qlora.yaml): Mistral's layer shape with 8 experts, 2 per token;
+    # 93 GB in bf16, over the device's disk, so it is measured at fewer layers (--layers)
+    "mixtral-8x7b": dict(model_type="mixtral", hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                         num_attention_heads=32, num_key_value_heads=8, vocab_size=32000,
+                         max_position_embeddings=32768, sliding_window=None, num_local_experts=8,
+                         num_experts_per_tok=2, rope_theta=1000000.0, rope_factor=1.0),
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                  num_key_value_heads=4, vocab_size=512, max_position_embeddings=128, rope_theta=10000.0,
                  rope_factor=3.0),
@@ -81,18 +88,21 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def make_checkpoint(shape: str, out: Path, device: str) -> Path:
+def make_checkpoint(shape: str, out: Path, device: str, layers: int | None = None) -> Path:
     """Random bf16 weights from the shape's config, saved with save_pretrained (no RoPE scaling yet).
 
-    An earlier run's checkpoint in ``out`` is reused (same seed, same weights).
+    ``layers`` keeps only the first decoder layers of the shape. An earlier run's checkpoint in
+    ``out`` is reused (same seed, same weights).
     """
-    from transformers import AutoModelForCausalLM, LlamaConfig, MistralConfig
+    from transformers import AutoModelForCausalLM, LlamaConfig, MistralConfig, MixtralConfig
 
     if (out / "config.json").exists() and any(out.glob("*.safetensors")):
         return out
     spec = {k: v for k, v in SHAPES[shape].items()
             if k not in ("rope_theta", "rope_factor", "model_type", "tie_word_embeddings")}
-    config_cls = MistralConfig if SHAPES[shape].get("model_type") == "mistral" else LlamaConfig
+    if layers:
+        spec["num_hidden_layers"] = layers
+    config_cls = {"mistral": MistralConfig, "mixtral": MixtralConfig}.get(SHAPES[shape].get("model_type"), LlamaConfig)
     config = config_cls(**spec, rope_parameters={"rope_type": "default", "rope_theta": SHAPES[shape]["rope_theta"]},
                          tie_word_embeddings=SHAPES[shape].get("tie_word_embeddings", False))
     torch.manual_seed(0)
@@ -438,7 +448,8 @@ def config_job(args) -> Any:
     sets: list[str] = []
     if args.random_shape and not args.tiny:
         # no hub here: a random checkpoint of the config's model shape stands in for its weights
-        path = make_checkpoint(args.random_shape, _workdir(args) / f"random-{args.random_shape}", args.device)
+        name = f"random-{args.random_shape}" + (f"-{args.layers}l" if args.layers else "")
+        path = make_checkpoint(args.random_shape, _workdir(args) / name, args.device, args.layers)
         sets = [f"model.name_or_path={path}"]
     if args.tiny:
         path = make_checkpoint("tiny", Path(args.workdir or tempfile.gettempdir()) / "random-tiny", "cpu")
@@ -547,7 +558,7 @@ def run_config(args) -> dict[str, Any]:
         args.device = "cpu"
     cfg = config_job(args)
     results: dict[str, Any] = {
-        "config": str(args.config), "tiny": args.tiny, "random_shape": args.random_shape,
+        "config": str(args.config), "tiny": args.tiny, "random_shape": args.random_shape, "layers": args.layers,
         "seq": cfg.training.max_seq_len,
         "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
@@ -591,6 +602,9 @@ def main() -> None:
     parser.add_argument("--random-shape", choices=sorted(SHAPES), default=None,
                         help="With --config: random weights of this shape instead of the config's model "
                              "(where the hub cannot be reached).")
+    parser.add_argument("--layers", type=int, default=None,
+                        help="With --random-shape: keep only this many decoder layers (a model too large for the "
+                             "disk or GPU; time the ratio at two depths and extrapolate per layer).")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="With --config: override a config key, as `reviewgpt train --set` does (repeatable).")
     parser.add_argument("--tiny", action="store_true",
