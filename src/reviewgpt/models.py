@@ -225,6 +225,11 @@ def prepare_model(name: str, *, force: bool = False) -> Path:
 PACKAGED_SETTINGS_FILE = "infer.yaml"
 
 
+def is_adapter_folder(path: Path) -> bool:
+    """Whether ``path`` holds a PEFT adapter (its ``adapter_config.json``)."""
+    return (path / "adapter_config.json").is_file()
+
+
 def packaged_adapter(name: str = DEFAULT_MODEL) -> Path | None:
     """The LoRA adapter shipped with the package for an embedded model, if one ships.
 
@@ -233,7 +238,7 @@ def packaged_adapter(name: str = DEFAULT_MODEL) -> Path | None:
     optional :data:`PACKAGED_SETTINGS_FILE`.
     """
     folder = Path(__file__).resolve().parent / "adapters" / name
-    return folder if (folder / "adapter_config.json").is_file() else None
+    return folder if is_adapter_folder(folder) else None
 
 
 def resolve_model(name_or_path: str | Path | None) -> str:

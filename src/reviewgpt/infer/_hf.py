@@ -31,6 +31,7 @@ from reviewgpt.infer._engine import (
 from reviewgpt.infer._inputs import ReviewRequest
 from reviewgpt.infer.config import InferConfig
 from reviewgpt.logging import get_logger
+from reviewgpt.models import is_adapter_folder
 from reviewgpt.records.train import RunInfo, read_run_info
 from reviewgpt.store import stage_dir
 
@@ -64,7 +65,7 @@ class HFBackend:
             run_dir = stage_dir(cfg.data_dir, "train") / cfg.run
             info = read_run_info(run_dir)
             adapter = run_dir / info.adapter_dir
-            if not (adapter / "adapter_config.json").exists():
+            if not is_adapter_folder(adapter):
                 raise StoreError(f"train run '{cfg.run}' has no adapter at {adapter}")
         base = cfg.model or (info.base_model if info else None)
         if not base:

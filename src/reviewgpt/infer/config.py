@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from reviewgpt.config import StageConfig, StrictModel
 from reviewgpt.llm.config import LLMConfig
-from reviewgpt.models import DEFAULT_MODEL
+from reviewgpt.models import DEFAULT_MODEL, is_adapter_folder
 from reviewgpt.reviewtext import ASPECT_SCHEMAS
 
 
@@ -106,7 +106,7 @@ class InferConfig(StageConfig):
             raise ValueError("--adapter applies to the hf backend; an openai server serves its own adapters (vLLM --lora-modules)")
         if self.adapter is not None and self.model is None:
             raise ValueError("--adapter needs --model (the base it was trained on); with --run the run's adapter is used")
-        if self.adapter is not None and not (self.adapter / "adapter_config.json").is_file():
+        if self.adapter is not None and not is_adapter_folder(self.adapter):
             raise ValueError(f"--adapter {self.adapter}: not a PEFT adapter folder (no adapter_config.json there)")
         if self.sampling.no_repeat_ngram_size == 1:
             raise ValueError("sampling.no_repeat_ngram_size must be 0 (off) or at least 2")

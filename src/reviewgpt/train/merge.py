@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reviewgpt.errors import StoreError, require
 from reviewgpt.logging import get_logger
+from reviewgpt.models import is_adapter_folder
 from reviewgpt.records.train import read_run_info
 from reviewgpt.store import stage_dir
 
@@ -35,7 +36,7 @@ def merge_run(data_dir: Path, run: str, out_name: str = "merged") -> Path:
     run_dir = stage_dir(data_dir, "train") / run
     info = read_run_info(run_dir)
     adapter = run_dir / info.adapter_dir
-    if not (adapter / "adapter_config.json").exists():
+    if not is_adapter_folder(adapter):
         raise StoreError(f"train run '{run}' has no adapter at {adapter}")
     base = load_causal_lm(
         info.base_model, dtype=info.dtype, rope_scaling=adapter_rope_scaling(adapter, info.rope_scaling),
